@@ -1,0 +1,44 @@
+# scale-cluster-agent: build, run and test.
+GO        ?= go
+BIN       := bin/scale-cluster-agent
+STATE_DIR ?= .scale-cluster-agent
+RUN_ARGS  ?=
+# Kubernetes releases whose published discovery and OpenAPI documents are embedded.
+APIDOCS_VERSIONS ?= v1.36.3 v1.32.4
+
+.PHONY: all build run test unit e2e bench apidocs vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/scale-cluster-agent
+
+run: build
+	$(BIN) run --state-dir $(STATE_DIR) $(RUN_ARGS)
+
+# Everything: static checks, unit tests, end-to-end tests with the real kubectl.
+test: vet unit e2e
+
+vet:
+	@unformatted=$$(gofmt -l cmd internal test hack 2>/dev/null); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 -timeout 10m ./internal/... ./cmd/...
+
+e2e: build
+	SCA_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m ./test/e2e/...
+
+bench: build
+	$(GO) run ./test/bench -binary $(CURDIR)/$(BIN)
+
+# Regenerate internal/apidocs/data from the k8s.io/kubernetes module zips of APIDOCS_VERSIONS.
+apidocs:
+	$(GO) run ./hack/apidocs $(APIDOCS_VERSIONS)
+
+fmt:
+	gofmt -w cmd internal test hack
+
+clean:
+	rm -rf bin $(STATE_DIR)

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+
+	"github.com/rancher/scale-cluster-agent/internal/fixtures"
+	"github.com/rancher/scale-cluster-agent/internal/fleet"
+	"github.com/rancher/scale-cluster-agent/internal/mockapi"
+)
+
+type runFlags struct {
+	config       string
+	clusters     int
+	stateDir     string
+	duration     time.Duration
+	bindAddress  string
+	watchHistory int
+}
+
+func newRunCommand(log *logrus.Logger) *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Serve the simulated clusters of a fixture",
+		Long: `Serve the simulated clusters described by a fixture (--config; by default the
+embedded fixture: two clusters of a generic Kubernetes v1.36 look).
+
+Each cluster gets a mock Kubernetes API on its own TLS port. The CA, the token secret
+and a kubeconfig with one context per cluster go into --state-dir; the kubeconfig stays
+valid across restarts with the same state directory.
+
+run serves until interrupted (SIGINT, SIGTERM) or until --duration has passed, then
+shuts every cluster down cleanly.`,
+		Example: `  # two clusters from the embedded fixture
+  scale-cluster-agent run
+
+  # 500 clusters of your own fixture for ten minutes
+  scale-cluster-agent run --config fleet.yaml --clusters 500 --duration 10m`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd, log, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "", "fixture file describing the clusters (default: the embedded fixture)")
+	fl.IntVar(&f.clusters, "clusters", 0, "total number of clusters, overriding the fixture's counts")
+	fl.StringVar(&f.stateDir, "state-dir", defaultStateDir, "directory for the CA, tokens and kubeconfig")
+	fl.DurationVar(&f.duration, "duration", 0, "stop after this long (default: run until interrupted)")
+	fl.StringVar(&f.bindAddress, "bind-address", "127.0.0.1", "IP address the mock API listeners bind to")
+	fl.IntVar(&f.watchHistory, "watch-history", mockapi.DefaultWatchHistory, "events each cluster keeps so watches can resume")
+	return cmd
+}
+
+const defaultStateDir = ".scale-cluster-agent"
+
+func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
+	if f.clusters < 0 {
+		return fmt.Errorf("--clusters must be >= 0, got %d", f.clusters)
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if f.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.duration)
+		defer cancel()
+	}
+	var fx *fixtures.Fixture
+	if f.config != "" {
+		var err error
+		if fx, err = fixtures.Load(f.config, fleet.LoadOptions()); err != nil {
+			return err
+		}
+	}
+	entry := logrus.NewEntry(log)
+	fl, err := fleet.Start(ctx, fleet.Config{
+		Fixture: fx, Clusters: f.clusters, StateDir: f.stateDir, BindAddress: f.bindAddress,
+		WatchHistory: f.watchHistory, Log: entry,
+	})
+	if err != nil {
+		return err
+	}
+	printWelcome(cmd, fl)
+	entry.WithFields(logrus.Fields{"clusters": len(fl.Clusters), "startup": fl.StartupTime.Round(time.Millisecond)}).Info("serving")
+	<-ctx.Done()
+	entry.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return fl.Shutdown(sctx)
+}
+
+func printWelcome(cmd *cobra.Command, fl *fleet.Fleet) {
+	out := cmd.OutOrStdout()
+	names := make([]string, 0, 3)
+	for i, c := range fl.Clusters {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("… %d more", len(fl.Clusters)-3))
+			break
+		}
+		names = append(names, c.Name())
+	}
+	first := fl.Clusters[0]
+	fmt.Fprintf(out, "Serving %d simulated cluster(s) (%s) in %s: %s\n", len(fl.Clusters), first.GitVersion(),
+		fl.StartupTime.Round(time.Millisecond), strings.Join(names, ", "))
+	fmt.Fprintf(out, "Kubeconfig: %s (one context per cluster)\n\n", fl.KubeconfigPath)
+	fmt.Fprintf(out, "Try:\n  kubectl --kubeconfig %s --context %s get nodes\n\n", fl.KubeconfigPath, first.Name())
+}

@@ -1,0 +1,45 @@
+package mockapi
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apiserver/pkg/admission"
+)
+
+// namespaceLifecycle is the part of the NamespaceLifecycle admission plugin clients notice:
+// no new objects in a namespace that does not exist (404) or is terminating (403).
+type namespaceLifecycle struct {
+	*admission.Handler
+}
+
+func newAdmission() admission.Interface {
+	return namespaceLifecycle{Handler: admission.NewHandler(admission.Create)}
+}
+
+var _ admission.ValidationInterface = namespaceLifecycle{}
+
+func (namespaceLifecycle) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+	ns := a.GetNamespace()
+	if ns == "" || a.GetSubresource() != "" {
+		return nil
+	}
+	if a.GetKind().GroupKind() == corev1.SchemeGroupVersion.WithKind("Namespace").GroupKind() {
+		return nil
+	}
+	c := ClusterFrom(ctx)
+	if c == nil {
+		return nil
+	}
+	obj, err := c.store.get(corev1.SchemeGroupVersion.WithResource("namespaces"), "", ns)
+	if err != nil {
+		return apierrors.NewNotFound(corev1.Resource("namespaces"), ns)
+	}
+	if n := obj.(*corev1.Namespace); n.Status.Phase == corev1.NamespaceTerminating {
+		return apierrors.NewForbidden(a.GetResource().GroupResource(), a.GetName(),
+			fmt.Errorf("unable to create new content in namespace %s because it is being terminated", ns))
+	}
+	return nil
+}

@@ -1,0 +1,175 @@
+package mockapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/authentication/user"
+)
+
+// ClusterSpec describes one simulated cluster to serve.
+type ClusterSpec struct {
+	Name string
+	// GitVersion is what /version reports, e.g. "v1.36.3" or "v1.36.3+k3s1".
+	GitVersion string
+	// Minor selects the emulated API ("1.36"); empty means apidocs.DefaultMinor.
+	Minor string
+	// Platform is /version's platform, e.g. "linux/amd64".
+	Platform string
+	// AdminToken authenticates as the cluster admin.
+	AdminToken string
+	// Address to listen on; a port of 0 picks a free one. Empty means the server's bind
+	// address with a free port.
+	Address string
+	// Objects are created in the cluster before it serves: typed k8s.io/api objects.
+	Objects []runtime.Object
+}
+
+// Cluster is one simulated cluster: its store, its tokens and its listener.
+type Cluster struct {
+	name    string
+	version *versionServer
+	info    versionInfo
+	store   *Store
+	log     *logrus.Entry
+
+	adminToken string
+	caCert     []byte
+	mu         sync.RWMutex
+	tokens     map[string]user.Info // service-account tokens this cluster issued
+
+	listener net.Listener
+	http     *http.Server
+	cancel   context.CancelFunc // ends every request's context, open watches included
+	done     chan struct{}
+}
+
+type clusterKey struct{}
+
+// WithCluster returns a context carrying the cluster, as each listener sets it on every
+// connection's context.
+func WithCluster(ctx context.Context, c *Cluster) context.Context {
+	return context.WithValue(ctx, clusterKey{}, c)
+}
+
+// ClusterFrom returns the cluster a request is for, or nil.
+func ClusterFrom(ctx context.Context) *Cluster {
+	c, _ := ctx.Value(clusterKey{}).(*Cluster)
+	return c
+}
+
+// Name is the cluster's name.
+func (c *Cluster) Name() string { return c.name }
+
+// Address is host:port of the cluster's TLS listener.
+func (c *Cluster) Address() string { return c.listener.Addr().String() }
+
+// URL is the cluster's API server URL.
+func (c *Cluster) URL() string { return "https://" + c.Address() }
+
+// AdminToken is the bearer token of the cluster admin.
+func (c *Cluster) AdminToken() string { return c.adminToken }
+
+// GitVersion is the Kubernetes version the cluster reports.
+func (c *Cluster) GitVersion() string { return c.info.GitVersion }
+
+// Store is the cluster's object store.
+func (c *Cluster) Store() *Store { return c.store }
+
+func (c *Cluster) lookupToken(token string) (user.Info, bool) {
+	if token == c.adminToken {
+		return adminUser, true
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	u, ok := c.tokens[token]
+	return u, ok
+}
+
+// IssueToken mints a bearer token that authenticates as u in this cluster.
+func (c *Cluster) IssueToken(u user.Info) string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	c.mu.Lock()
+	if c.tokens == nil {
+		c.tokens = map[string]user.Info{}
+	}
+	c.tokens[tok] = u
+	c.mu.Unlock()
+	return tok
+}
+
+func (c *Cluster) seed(objects []runtime.Object) error {
+	for _, obj := range objects {
+		gvks, _, err := c.version.scheme.ObjectKinds(obj)
+		if err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		hub, ok := c.version.scheme.hubOf(gvks[0].GroupKind())
+		if !ok {
+			return fmt.Errorf("seed: kind %s is not served by Kubernetes %s", gvks[0].GroupKind(), c.version.docs.Minor)
+		}
+		res, ok := c.version.registry.resourceOf(hub.GroupKind())
+		if !ok {
+			return fmt.Errorf("seed: no resource for kind %s", hub.GroupKind())
+		}
+		obj = obj.DeepCopyObject()
+		if err := prepareSeed(obj); err != nil {
+			return err
+		}
+		if err := c.store.Seed(res.gvr, res.gvk, obj); err != nil {
+			return err
+		}
+		c.afterWrite(res.gvr.GroupResource(), obj)
+	}
+	return nil
+}
+
+// prepareSeed fills the metadata the apiserver would have set on create.
+func prepareSeed(obj runtime.Object) error {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return err
+	}
+	if ts := m.GetCreationTimestamp(); ts.IsZero() {
+		m.SetCreationTimestamp(nowTime())
+	}
+	if m.GetUID() == "" {
+		m.SetUID(newUID())
+	}
+	return nil
+}
+
+func (c *Cluster) serve() {
+	defer close(c.done)
+	err := c.http.Serve(c.listener)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		c.log.WithError(err).Error("listener stopped")
+	}
+}
+
+// Shutdown stops the cluster's listener and waits for open requests up to ctx's deadline;
+// open watches are closed.
+func (c *Cluster) Shutdown(ctx context.Context) error {
+	c.cancel()
+	err := c.http.Shutdown(ctx)
+	if err != nil {
+		_ = c.http.Close()
+	}
+	select {
+	case <-c.done:
+	case <-time.After(time.Second):
+	}
+	return err
+}

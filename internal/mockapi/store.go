@@ -1,0 +1,328 @@
+package mockapi
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/apiserver/pkg/storage"
+	clienttesting "k8s.io/client-go/testing"
+)
+
+// DefaultWatchHistory is how many recent events a cluster keeps so that watches can resume
+// from an older resourceVersion; older ones get 410 Expired, as from a compacted etcd.
+const DefaultWatchHistory = 1000
+
+// Store holds the objects of one simulated cluster. Objects live in a client-go ObjectTracker;
+// Store adds what a real apiserver has on top: one monotonic resourceVersion per cluster
+// stamped into every object, compare-and-swap on it, and a bounded event history with its own
+// watch fan-out (the tracker's watchers block and never forget stopped watchers).
+type Store struct {
+	tracker clienttesting.ObjectTracker
+
+	mu       sync.Mutex // serialises writes so that resourceVersion order is event order
+	rv       uint64
+	kinds    map[schema.GroupVersionResource]schema.GroupVersionKind
+	history  eventRing
+	watchers map[*watcher]struct{}
+}
+
+// event is one change, kept immutable once recorded: watchers share it.
+type event struct {
+	typ  watch.EventType
+	gvr  schema.GroupVersionResource
+	obj  runtime.Object
+	prev runtime.Object // the object before a modification, for selector transitions
+	rv   uint64
+}
+
+// NewStore returns an empty store keeping history events for watch resumption.
+func NewStore(scheme *runtime.Scheme, history int) *Store {
+	if history <= 0 {
+		history = DefaultWatchHistory
+	}
+	return &Store{
+		tracker:  clienttesting.NewObjectTracker(scheme, nil),
+		kinds:    map[schema.GroupVersionResource]schema.GroupVersionKind{},
+		history:  eventRing{max: history},
+		watchers: map[*watcher]struct{}{},
+	}
+}
+
+// ResourceVersion returns the cluster's current resourceVersion.
+func (s *Store) ResourceVersion() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rv
+}
+
+func (s *Store) get(gvr schema.GroupVersionResource, ns, name string) (runtime.Object, error) {
+	return s.tracker.Get(gvr, ns, name)
+}
+
+// list returns copies of the objects of a resource in ns ("" for all), sorted by namespace
+// and name like etcd keys, and the resourceVersion they are current at.
+func (s *Store) list(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, ns string) ([]runtime.Object, uint64, error) {
+	s.mu.Lock()
+	rv := s.rv
+	l, err := s.tracker.List(gvr, gvk, ns)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, 0, err
+	}
+	items, err := meta.ExtractList(l)
+	if err != nil {
+		return nil, 0, err
+	}
+	sort.Slice(items, func(i, j int) bool { return objectKey(items[i]) < objectKey(items[j]) })
+	return items, rv, nil
+}
+
+// create stores obj (which the caller owns) with the next resourceVersion.
+func (s *Store) create(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, obj runtime.Object) (runtime.Object, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.tracker.Get(gvr, m.GetNamespace(), m.GetName()); err == nil {
+		return nil, storage.NewKeyExistsError(m.GetNamespace()+"/"+m.GetName(), 0)
+	}
+	rv := s.rv + 1
+	m.SetResourceVersion(strconv.FormatUint(rv, 10))
+	if err := s.tracker.Create(gvr, obj, m.GetNamespace()); err != nil {
+		return nil, err
+	}
+	s.rv = rv
+	s.kinds[gvr] = gvk
+	s.record(event{typ: watch.Added, gvr: gvr, obj: obj, rv: rv})
+	return obj, nil
+}
+
+// update replaces the object if its stored resourceVersion still equals expected.
+func (s *Store) update(gvr schema.GroupVersionResource, obj runtime.Object, expected uint64) (runtime.Object, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, err := s.tracker.Get(gvr, m.GetNamespace(), m.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if curRV := resourceVersionOf(cur); curRV != expected {
+		return nil, errConflict
+	}
+	rv := s.rv + 1
+	m.SetResourceVersion(strconv.FormatUint(rv, 10))
+	if err := s.tracker.Update(gvr, obj, m.GetNamespace()); err != nil {
+		return nil, err
+	}
+	s.rv = rv
+	s.record(event{typ: watch.Modified, gvr: gvr, obj: obj, prev: cur, rv: rv})
+	return obj, nil
+}
+
+// remove deletes the object if its stored resourceVersion still equals expected (0: any).
+func (s *Store) remove(gvr schema.GroupVersionResource, ns, name string, expected uint64) (runtime.Object, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, err := s.tracker.Get(gvr, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	if expected != 0 && resourceVersionOf(cur) != expected {
+		return nil, errConflict
+	}
+	if err := s.tracker.Delete(gvr, ns, name); err != nil {
+		return nil, err
+	}
+	rv := s.rv + 1
+	s.rv = rv
+	// Like etcd, the deletion event carries the revision of the delete.
+	if m, err := meta.Accessor(cur); err == nil {
+		m.SetResourceVersion(strconv.FormatUint(rv, 10))
+	}
+	s.record(event{typ: watch.Deleted, gvr: gvr, obj: cur, rv: rv})
+	return cur, nil
+}
+
+// Seed adds objects at start-up without recording watch events: nobody can have watched yet.
+// Objects must be typed k8s.io/api objects of kinds the scheme knows.
+func (s *Store) Seed(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, obj runtime.Object) error {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rv++
+	m.SetResourceVersion(strconv.FormatUint(s.rv, 10))
+	if err := s.tracker.Create(gvr, obj, m.GetNamespace()); err != nil {
+		return fmt.Errorf("seed %s %s/%s: %w", gvr.Resource, m.GetNamespace(), m.GetName(), err)
+	}
+	s.kinds[gvr] = gvk
+	s.history.start = s.rv
+	return nil
+}
+
+// namespacedContents lists every namespaced object in ns, for namespace termination.
+func (s *Store) namespacedContents(ns string, namespaced func(schema.GroupVersionResource) bool) []objectRef {
+	s.mu.Lock()
+	kinds := make(map[schema.GroupVersionResource]schema.GroupVersionKind, len(s.kinds))
+	for gvr, gvk := range s.kinds {
+		kinds[gvr] = gvk
+	}
+	s.mu.Unlock()
+	var refs []objectRef
+	for gvr, gvk := range kinds {
+		if !namespaced(gvr) {
+			continue
+		}
+		items, _, err := s.list(gvr, gvk, ns)
+		if err != nil {
+			continue
+		}
+		for _, it := range items {
+			if m, err := meta.Accessor(it); err == nil {
+				refs = append(refs, objectRef{gvr: gvr, namespace: ns, name: m.GetName()})
+			}
+		}
+	}
+	return refs
+}
+
+type objectRef struct {
+	gvr             schema.GroupVersionResource
+	namespace, name string
+}
+
+// record appends an event to the history and hands it to every matching watcher.
+// Called with s.mu held.
+func (s *Store) record(e event) {
+	s.history.add(e)
+	for w := range s.watchers {
+		w.send(e)
+	}
+}
+
+// watch starts a watcher for gvr in ns ("" = all) after resourceVersion from. With initial,
+// it first delivers the current matching objects as ADDED events.
+func (s *Store) watch(ctx context.Context, gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, ns string, from uint64, fromSet bool, initial bool, pred storage.SelectionPredicate, initialEndBookmark bool, newObj func() runtime.Object) (watch.Interface, error) {
+	w := newWatcher(s, gvr, ns, pred, newObj)
+	s.mu.Lock()
+	switch {
+	case initial:
+		l, err := s.tracker.List(gvr, gvk, ns)
+		if err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+		items, _ := meta.ExtractList(l)
+		sort.Slice(items, func(i, j int) bool { return objectKey(items[i]) < objectKey(items[j]) })
+		for _, it := range items {
+			if w.matches(it) {
+				w.queue = append(w.queue, watch.Event{Type: watch.Added, Object: it})
+			}
+		}
+		if initialEndBookmark {
+			w.queue = append(w.queue, w.bookmark(s.rv, true))
+		}
+	case fromSet:
+		if from > s.rv {
+			s.mu.Unlock()
+			return nil, storage.NewTooLargeResourceVersionError(from, s.rv, 1)
+		}
+		events, ok := s.history.since(from)
+		if !ok {
+			s.mu.Unlock()
+			return nil, apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", from, s.history.oldest()))
+		}
+		for _, e := range events {
+			if e.gvr == gvr {
+				w.enqueueLocked(e)
+			}
+		}
+	}
+	s.watchers[w] = struct{}{}
+	s.mu.Unlock()
+	go w.run(ctx)
+	return w, nil
+}
+
+func (s *Store) forget(w *watcher) {
+	s.mu.Lock()
+	delete(s.watchers, w)
+	s.mu.Unlock()
+}
+
+// Watchers returns the number of open watches, for tests and metrics.
+func (s *Store) Watchers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.watchers)
+}
+
+var errConflict = fmt.Errorf("resourceVersion changed")
+
+func resourceVersionOf(obj runtime.Object) uint64 {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return 0
+	}
+	rv, _ := strconv.ParseUint(m.GetResourceVersion(), 10, 64)
+	return rv
+}
+
+func objectKey(obj runtime.Object) string {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return ""
+	}
+	return m.GetNamespace() + "/" + m.GetName()
+}
+
+// eventRing keeps the last max events.
+type eventRing struct {
+	max    int
+	events []event // oldest first once wrapped at head
+	head   int
+	start  uint64 // the resourceVersion the history starts after
+}
+
+func (r *eventRing) add(e event) {
+	if len(r.events) < r.max {
+		r.events = append(r.events, e)
+		return
+	}
+	r.start = r.events[r.head].rv
+	r.events[r.head] = e
+	r.head = (r.head + 1) % r.max
+}
+
+// since returns the events after rv, or false when they are no longer all kept.
+func (r *eventRing) since(rv uint64) ([]event, bool) {
+	if rv < r.start {
+		return nil, false
+	}
+	var out []event
+	n := len(r.events)
+	for i := 0; i < n; i++ {
+		e := r.events[(r.head+i)%n]
+		if e.rv > rv {
+			out = append(out, e)
+		}
+	}
+	return out, true
+}
+
+func (r *eventRing) oldest() uint64 { return r.start + 1 }
