@@ -86,7 +86,7 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 			return nil, err
 		}
 		c, err := srv.AddCluster(mockapi.ClusterSpec{
-			Name: spec.Name, GitVersion: spec.KubernetesVersion, Minor: spec.Minor, Platform: spec.Platform,
+			Name: spec.Name, Version: spec.Version, Minor: spec.Minor,
 			AdminToken: auth.Token(spec.Name), Objects: spec.Objects,
 		})
 		if err != nil {

@@ -14,18 +14,17 @@ import (
 	"github.com/sirupsen/logrus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/apiserver/pkg/authentication/user"
 )
 
 // ClusterSpec describes one simulated cluster to serve.
 type ClusterSpec struct {
 	Name string
-	// GitVersion is what /version reports, e.g. "v1.36.3" or "v1.36.3+k3s1".
-	GitVersion string
+	// Version is what /version reports; empty means the emulated release's plain version.
+	Version version.Info
 	// Minor selects the emulated API ("1.36"); empty means apidocs.DefaultMinor.
 	Minor string
-	// Platform is /version's platform, e.g. "linux/amd64".
-	Platform string
 	// AdminToken authenticates as the cluster admin.
 	AdminToken string
 	// Address to listen on; a port of 0 picks a free one. Empty means the server's bind

@@ -102,7 +102,7 @@ func (s *Server) AddCluster(spec ClusterSpec) (*Cluster, error) {
 	c := &Cluster{
 		name:       spec.Name,
 		version:    vs,
-		info:       newVersionInfo(spec.GitVersion, vs.docs.GitVersion, spec.Platform),
+		info:       newVersionInfo(spec.Version, vs.docs.GitVersion),
 		store:      NewStore(vs.scheme.Scheme, s.opts.WatchHistory),
 		log:        s.opts.Log.WithField("cluster", spec.Name),
 		adminToken: spec.AdminToken,
