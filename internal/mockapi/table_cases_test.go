@@ -38,14 +38,12 @@ type tableCase struct {
 	cells    []interface{}
 }
 
-// Ages are chosen away from formatting boundaries so that the few microseconds between
-// building and printing never change the text.
-var tableTestNow = time.Now()
-
-func tableAgo(d time.Duration) metav1.Time { return metav1.NewTime(tableTestNow.Add(-d)) }
+// Timestamps are relative to when the fixtures are built, right before printing, so ages
+// with second precision stay exact however long other tests ran before.
+func tableAgo(d time.Duration) metav1.Time { return metav1.NewTime(time.Now().Add(-d)) }
 
 func tableMicroAgo(d time.Duration) metav1.MicroTime {
-	return metav1.NewMicroTime(tableTestNow.Add(-d))
+	return metav1.NewMicroTime(time.Now().Add(-d))
 }
 
 func tableMeta(name string, age time.Duration) metav1.ObjectMeta {
@@ -212,27 +210,27 @@ func tablePodCases() []tableCase {
 			name:     "completed container next to a running one without pod readiness",
 			resource: tableCore,
 			obj: &corev1.Pod{
-				ObjectMeta: tableMeta("half", 2*time.Hour),
+				ObjectMeta: tableMeta("half", 5*time.Hour),
 				Spec:       corev1.PodSpec{Containers: tableContainerList("a", "b")},
 				Status: corev1.PodStatus{
 					Phase:             corev1.PodRunning,
 					ContainerStatuses: []corev1.ContainerStatus{tableTerminated("Completed", 0, 0), tableRunning(true, 0, 0)},
 				},
 			},
-			cells: []interface{}{"half", "1/2", "NotReady", "0", "2h", "<none>", "<none>", "<none>", "<none>"},
+			cells: []interface{}{"half", "1/2", "NotReady", "0", "5h", "<none>", "<none>", "<none>", "<none>"},
 		},
 		{
 			name:     "error exit wins over completed",
 			resource: tableCore,
 			obj: &corev1.Pod{
-				ObjectMeta: tableMeta("mixed", 2*time.Hour),
+				ObjectMeta: tableMeta("mixed", 5*time.Hour),
 				Spec:       corev1.PodSpec{Containers: tableContainerList("a", "b")},
 				Status: corev1.PodStatus{
 					Phase:             corev1.PodFailed,
 					ContainerStatuses: []corev1.ContainerStatus{tableTerminated("Completed", 0, 0), tableTerminated("", 3, 0)},
 				},
 			},
-			cells: []interface{}{"mixed", "0/2", "ExitCode:3", "0", "2h", "<none>", "<none>", "<none>", "<none>"},
+			cells: []interface{}{"mixed", "0/2", "ExitCode:3", "0", "5h", "<none>", "<none>", "<none>", "<none>"},
 		},
 		{
 			name:     "terminating",
@@ -390,68 +388,68 @@ func tableServiceCases() []tableCase {
 			name:     "cluster IP",
 			resource: tableServices,
 			obj: &corev1.Service{
-				ObjectMeta: tableMeta("web", 2*time.Hour),
+				ObjectMeta: tableMeta("web", 5*time.Hour),
 				Spec: corev1.ServiceSpec{
 					Type: corev1.ServiceTypeClusterIP, ClusterIP: "10.43.0.10", ClusterIPs: []string{"10.43.0.10", "fd00::10"},
 					Ports:    []corev1.ServicePort{{Port: 80, Protocol: corev1.ProtocolTCP}, {Port: 53, Protocol: corev1.ProtocolUDP}},
 					Selector: map[string]string{"app": "web", "tier": "front"},
 				},
 			},
-			cells: []interface{}{"web", "ClusterIP", "10.43.0.10", "<none>", "80/TCP,53/UDP", "2h", "app=web,tier=front"},
+			cells: []interface{}{"web", "ClusterIP", "10.43.0.10", "<none>", "80/TCP,53/UDP", "5h", "app=web,tier=front"},
 		},
 		{
 			name:     "node port with external IPs",
 			resource: tableServices,
 			obj: &corev1.Service{
-				ObjectMeta: tableMeta("np", 2*time.Hour),
+				ObjectMeta: tableMeta("np", 5*time.Hour),
 				Spec: corev1.ServiceSpec{
 					Type: corev1.ServiceTypeNodePort, ClusterIPs: []string{"10.43.0.11"}, ExternalIPs: []string{"1.2.3.4", "5.6.7.8"},
 					Ports: []corev1.ServicePort{{Port: 443, NodePort: 30443, Protocol: corev1.ProtocolTCP}},
 				},
 			},
-			cells: []interface{}{"np", "NodePort", "10.43.0.11", "1.2.3.4,5.6.7.8", "443:30443/TCP", "2h", "<none>"},
+			cells: []interface{}{"np", "NodePort", "10.43.0.11", "1.2.3.4,5.6.7.8", "443:30443/TCP", "5h", "<none>"},
 		},
 		{
 			name:     "pending load balancer",
 			resource: tableServices,
 			obj: &corev1.Service{
-				ObjectMeta: tableMeta("lb", 2*time.Hour),
+				ObjectMeta: tableMeta("lb", 5*time.Hour),
 				Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ClusterIPs: []string{"10.43.0.12"}},
 			},
-			cells: []interface{}{"lb", "LoadBalancer", "10.43.0.12", "<pending>", "<none>", "2h", "<none>"},
+			cells: []interface{}{"lb", "LoadBalancer", "10.43.0.12", "<pending>", "<none>", "5h", "<none>"},
 		},
 		{
 			name:     "load balancer addresses are sorted, unique and not clipped",
 			resource: tableServices,
 			obj: &corev1.Service{
-				ObjectMeta: tableMeta("lb2", 2*time.Hour),
+				ObjectMeta: tableMeta("lb2", 5*time.Hour),
 				Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ClusterIPs: []string{"10.43.0.13"}, ExternalIPs: []string{"9.9.9.9"}},
 				Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{
 					{Hostname: "lb.example.com"}, {IP: "203.0.113.1"}, {IP: "203.0.113.1"}, {IP: "198.51.100.1", Hostname: "ignored"},
 				}}},
 			},
-			cells: []interface{}{"lb2", "LoadBalancer", "10.43.0.13", "198.51.100.1,203.0.113.1,lb.example.com,9.9.9.9", "<none>", "2h", "<none>"},
+			cells: []interface{}{"lb2", "LoadBalancer", "10.43.0.13", "198.51.100.1,203.0.113.1,lb.example.com,9.9.9.9", "<none>", "5h", "<none>"},
 		},
 		{
 			name:     "external name",
 			resource: tableServices,
 			obj: &corev1.Service{
-				ObjectMeta: tableMeta("ext", 2*time.Hour),
+				ObjectMeta: tableMeta("ext", 5*time.Hour),
 				Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "db.example.com"},
 			},
-			cells: []interface{}{"ext", "ExternalName", "<none>", "db.example.com", "<none>", "2h", "<none>"},
+			cells: []interface{}{"ext", "ExternalName", "<none>", "db.example.com", "<none>", "5h", "<none>"},
 		},
 		{
 			name:     "headless",
 			resource: tableServices,
 			obj: &corev1.Service{
-				ObjectMeta: tableMeta("headless", 2*time.Hour),
+				ObjectMeta: tableMeta("headless", 5*time.Hour),
 				Spec: corev1.ServiceSpec{
 					Type: corev1.ServiceTypeClusterIP, ClusterIP: "None", ClusterIPs: []string{"None"},
 					Ports: []corev1.ServicePort{{Port: 5432, Protocol: corev1.ProtocolTCP}}, Selector: map[string]string{"app": "db"},
 				},
 			},
-			cells: []interface{}{"headless", "ClusterIP", "None", "<none>", "5432/TCP", "2h", "app=db"},
+			cells: []interface{}{"headless", "ClusterIP", "None", "<none>", "5432/TCP", "5h", "app=db"},
 		},
 	}
 }
@@ -619,30 +617,30 @@ func tableWorkloadCases() []tableCase {
 			name:     "running parallel job",
 			resource: tableJobs,
 			obj: &batchv1.Job{
-				ObjectMeta: tableMeta("work", 2*time.Hour),
+				ObjectMeta: tableMeta("work", 5*time.Hour),
 				Spec:       batchv1.JobSpec{Parallelism: ptr.To[int32](4), Template: tablePodTemplate("w")},
 				Status:     batchv1.JobStatus{Succeeded: 2, StartTime: ptr.To(tableAgo(time.Hour + 10*time.Minute))},
 			},
-			cells: []interface{}{"work", "Running", "2/1 of 4", "70m", "2h", "w", "registry.local/w:1.0", "<none>"},
+			cells: []interface{}{"work", "Running", "2/1 of 4", "70m", "5h", "w", "registry.local/w:1.0", "<none>"},
 		},
 		{
 			name:     "failed job",
 			resource: tableJobs,
 			obj: &batchv1.Job{
-				ObjectMeta: tableMeta("bad", 2*time.Hour),
+				ObjectMeta: tableMeta("bad", 5*time.Hour),
 				Status:     batchv1.JobStatus{Conditions: []batchv1.JobCondition{{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue}, {Type: batchv1.JobFailed, Status: corev1.ConditionTrue}}},
 			},
-			cells: []interface{}{"bad", "Failed", "0/1", "", "2h", "", "", "<none>"},
+			cells: []interface{}{"bad", "Failed", "0/1", "", "5h", "", "", "<none>"},
 		},
 		{
 			name:     "suspended job",
 			resource: tableJobs,
 			obj: &batchv1.Job{
-				ObjectMeta: tableMeta("later", 2*time.Hour),
+				ObjectMeta: tableMeta("later", 5*time.Hour),
 				Spec:       batchv1.JobSpec{Completions: ptr.To[int32](3)},
 				Status:     batchv1.JobStatus{Conditions: []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionFalse}, {Type: batchv1.JobSuspended, Status: corev1.ConditionTrue}}},
 			},
-			cells: []interface{}{"later", "Suspended", "0/3", "", "2h", "", "", "<none>"},
+			cells: []interface{}{"later", "Suspended", "0/3", "", "5h", "", "", "<none>"},
 		},
 		{
 			name:     "cron job",
@@ -683,69 +681,69 @@ func tableConfigCases() []tableCase {
 		{
 			name:     "config map counts data and binary data",
 			resource: tableGR("", "configmaps"),
-			obj:      &corev1.ConfigMap{ObjectMeta: tableMeta("cfg", 2*time.Hour), Data: map[string]string{"a": "1", "b": "2"}, BinaryData: map[string][]byte{"c": {1}}},
-			cells:    []interface{}{"cfg", int64(3), "2h"},
+			obj:      &corev1.ConfigMap{ObjectMeta: tableMeta("cfg", 5*time.Hour), Data: map[string]string{"a": "1", "b": "2"}, BinaryData: map[string][]byte{"c": {1}}},
+			cells:    []interface{}{"cfg", int64(3), "5h"},
 		},
 		{
 			name:     "secret counts stringData merged into data",
 			resource: tableGR("", "secrets"),
 			obj: &corev1.Secret{
-				ObjectMeta: tableMeta("tls", 2*time.Hour), Type: corev1.SecretTypeTLS,
+				ObjectMeta: tableMeta("tls", 5*time.Hour), Type: corev1.SecretTypeTLS,
 				Data: map[string][]byte{"tls.crt": {1}, "tls.key": {2}}, StringData: map[string]string{"tls.key": "x", "ca.crt": "y"},
 			},
-			cells: []interface{}{"tls", "kubernetes.io/tls", int64(3), "2h"},
+			cells: []interface{}{"tls", "kubernetes.io/tls", int64(3), "5h"},
 		},
 		{
 			name:     "service account",
 			resource: tableGR("", "serviceaccounts"),
-			obj:      &corev1.ServiceAccount{ObjectMeta: tableMeta("default", 2*time.Hour)},
-			cells:    []interface{}{"default", "2h"},
+			obj:      &corev1.ServiceAccount{ObjectMeta: tableMeta("default", 5*time.Hour)},
+			cells:    []interface{}{"default", "5h"},
 		},
 		{
 			name:     "endpoints without subsets",
 			resource: tableGR("", "endpoints"),
-			obj:      &corev1.Endpoints{ObjectMeta: tableMeta("none", 2*time.Hour)},
-			cells:    []interface{}{"none", "<none>", "2h"},
+			obj:      &corev1.Endpoints{ObjectMeta: tableMeta("none", 5*time.Hour)},
+			cells:    []interface{}{"none", "<none>", "5h"},
 		},
 		{
 			name:     "endpoints with more than three address:port pairs",
 			resource: tableGR("", "endpoints"),
-			obj: &corev1.Endpoints{ObjectMeta: tableMeta("web", 2*time.Hour), Subsets: []corev1.EndpointSubset{{
+			obj: &corev1.Endpoints{ObjectMeta: tableMeta("web", 5*time.Hour), Subsets: []corev1.EndpointSubset{{
 				Addresses: []corev1.EndpointAddress{{IP: "10.42.0.1"}, {IP: "fd00::2"}},
 				Ports:     []corev1.EndpointPort{{Name: "http", Port: 8080}, {Name: "metrics", Port: 9090}},
 			}, {
 				Addresses: []corev1.EndpointAddress{{IP: "10.42.0.3"}},
 			}}},
-			cells: []interface{}{"web", "10.42.0.1:8080,[fd00::2]:8080,10.42.0.1:9090 + 2 more...", "2h"},
+			cells: []interface{}{"web", "10.42.0.1:8080,[fd00::2]:8080,10.42.0.1:9090 + 2 more...", "5h"},
 		},
 		{
 			name:     "endpoints subset without addresses",
 			resource: tableGR("", "endpoints"),
-			obj: &corev1.Endpoints{ObjectMeta: tableMeta("empty", 2*time.Hour), Subsets: []corev1.EndpointSubset{{
+			obj: &corev1.Endpoints{ObjectMeta: tableMeta("empty", 5*time.Hour), Subsets: []corev1.EndpointSubset{{
 				NotReadyAddresses: []corev1.EndpointAddress{{IP: "10.42.0.1"}}, Ports: []corev1.EndpointPort{{Port: 80}},
 			}}},
-			cells: []interface{}{"empty", "", "2h"},
+			cells: []interface{}{"empty", "", "5h"},
 		},
 		{
 			name:     "lease",
 			resource: tableGR("coordination.k8s.io", "leases"),
-			obj:      &coordinationv1.Lease{ObjectMeta: tableMeta("kube-scheduler", 2*time.Hour), Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("cp-1_5f0c")}},
-			cells:    []interface{}{"kube-scheduler", "cp-1_5f0c", "2h"},
+			obj:      &coordinationv1.Lease{ObjectMeta: tableMeta("kube-scheduler", 5*time.Hour), Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("cp-1_5f0c")}},
+			cells:    []interface{}{"kube-scheduler", "cp-1_5f0c", "5h"},
 		},
 		{
 			name:     "lease without holder",
 			resource: tableGR("coordination.k8s.io", "leases"),
-			obj:      &coordinationv1.Lease{ObjectMeta: tableMeta("free", 2*time.Hour)},
-			cells:    []interface{}{"free", "", "2h"},
+			obj:      &coordinationv1.Lease{ObjectMeta: tableMeta("free", 5*time.Hour)},
+			cells:    []interface{}{"free", "", "5h"},
 		},
 		{
 			name:     "resource quota",
 			resource: tableGR("", "resourcequotas"),
-			obj: &corev1.ResourceQuota{ObjectMeta: tableMeta("quota", 2*time.Hour), Status: corev1.ResourceQuotaStatus{
+			obj: &corev1.ResourceQuota{ObjectMeta: tableMeta("quota", 5*time.Hour), Status: corev1.ResourceQuotaStatus{
 				Hard: corev1.ResourceList{"pods": resource.MustParse("10"), "requests.cpu": resource.MustParse("4"), "limits.memory": resource.MustParse("8Gi"), "limits.cpu": resource.MustParse("8")},
 				Used: corev1.ResourceList{"pods": resource.MustParse("3"), "requests.cpu": resource.MustParse("1500m")},
 			}},
-			cells: []interface{}{"quota", "pods: 3/10, requests.cpu: 1500m/4", "limits.cpu: 0/8, limits.memory: 0/8Gi", "2h"},
+			cells: []interface{}{"quota", "pods: 3/10, requests.cpu: 1500m/4", "limits.cpu: 0/8, limits.memory: 0/8Gi", "5h"},
 		},
 		{
 			name:     "component status",
@@ -764,7 +762,7 @@ func tableStorageCases() []tableCase {
 			name:     "bound persistent volume with beta class annotation",
 			resource: tableGR("", "persistentvolumes"),
 			obj: &corev1.PersistentVolume{
-				ObjectMeta: metav1.ObjectMeta{Name: "pv-1", CreationTimestamp: tableAgo(2 * time.Hour), Annotations: map[string]string{corev1.BetaStorageClassAnnotation: "legacy"}},
+				ObjectMeta: metav1.ObjectMeta{Name: "pv-1", CreationTimestamp: tableAgo(5 * time.Hour), Annotations: map[string]string{corev1.BetaStorageClassAnnotation: "legacy"}},
 				Spec: corev1.PersistentVolumeSpec{
 					Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")},
 					AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany, corev1.ReadWriteOnce, corev1.ReadWriteOnce},
@@ -775,99 +773,99 @@ func tableStorageCases() []tableCase {
 				},
 				Status: corev1.PersistentVolumeStatus{Phase: corev1.VolumeBound},
 			},
-			cells: []interface{}{"pv-1", "10Gi", "RWO,RWX", "Retain", "Bound", "default/data", "legacy", "<unset>", "", "2h", "Filesystem"},
+			cells: []interface{}{"pv-1", "10Gi", "RWO,RWX", "Retain", "Bound", "default/data", "legacy", "<unset>", "", "5h", "Filesystem"},
 		},
 		{
 			name:     "terminating persistent volume",
 			resource: tableGR("", "persistentvolumes"),
 			obj: &corev1.PersistentVolume{
-				ObjectMeta: metav1.ObjectMeta{Name: "pv-2", CreationTimestamp: tableAgo(2 * time.Hour), DeletionTimestamp: ptr.To(tableAgo(time.Minute))},
+				ObjectMeta: metav1.ObjectMeta{Name: "pv-2", CreationTimestamp: tableAgo(5 * time.Hour), DeletionTimestamp: ptr.To(tableAgo(time.Minute))},
 				Spec:       corev1.PersistentVolumeSpec{VolumeAttributesClassName: ptr.To("gold")},
 				Status:     corev1.PersistentVolumeStatus{Phase: corev1.VolumeFailed, Reason: "Recycle failed"},
 			},
-			cells: []interface{}{"pv-2", "0", "", "", "Terminating", "", "", "gold", "Recycle failed", "2h", "<unset>"},
+			cells: []interface{}{"pv-2", "0", "", "", "Terminating", "", "", "gold", "Recycle failed", "5h", "<unset>"},
 		},
 		{
 			name:     "bound claim",
 			resource: tableGR("", "persistentvolumeclaims"),
 			obj: &corev1.PersistentVolumeClaim{
-				ObjectMeta: tableMeta("data", 2*time.Hour),
+				ObjectMeta: tableMeta("data", 5*time.Hour),
 				Spec:       corev1.PersistentVolumeClaimSpec{VolumeName: "pv-1", StorageClassName: ptr.To("fast"), VolumeMode: ptr.To(corev1.PersistentVolumeBlock)},
 				Status: corev1.PersistentVolumeClaimStatus{
 					Phase: corev1.ClaimBound, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod, corev1.ReadOnlyMany},
 					Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")},
 				},
 			},
-			cells: []interface{}{"data", "Bound", "pv-1", "10Gi", "ROX,RWOP", "fast", "<unset>", "2h", "Block"},
+			cells: []interface{}{"data", "Bound", "pv-1", "10Gi", "ROX,RWOP", "fast", "<unset>", "5h", "Block"},
 		},
 		{
 			name:     "pending claim",
 			resource: tableGR("", "persistentvolumeclaims"),
 			obj: &corev1.PersistentVolumeClaim{
-				ObjectMeta: tableMeta("wait", 2*time.Hour),
+				ObjectMeta: tableMeta("wait", 5*time.Hour),
 				Spec:       corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}},
 				Status:     corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending},
 			},
-			cells: []interface{}{"wait", "Pending", "", "", "", "", "<unset>", "2h", "<unset>"},
+			cells: []interface{}{"wait", "Pending", "", "", "", "", "<unset>", "5h", "<unset>"},
 		},
 		{
 			name:     "default storage class with unset fields",
 			resource: tableGR("storage.k8s.io", "storageclasses"),
 			obj: &storagev1.StorageClass{
-				ObjectMeta:  metav1.ObjectMeta{Name: "local-path", CreationTimestamp: tableAgo(2 * time.Hour), Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
+				ObjectMeta:  metav1.ObjectMeta{Name: "local-path", CreationTimestamp: tableAgo(5 * time.Hour), Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
 				Provisioner: "rancher.io/local-path",
 			},
-			cells: []interface{}{"local-path (default)", "rancher.io/local-path", "Delete", "Immediate", false, "2h"},
+			cells: []interface{}{"local-path (default)", "rancher.io/local-path", "Delete", "Immediate", false, "5h"},
 		},
 		{
 			name:     "storage class",
 			resource: tableGR("storage.k8s.io", "storageclasses"),
 			obj: &storagev1.StorageClass{
-				ObjectMeta:           metav1.ObjectMeta{Name: "fast", CreationTimestamp: tableAgo(2 * time.Hour), Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "false"}},
+				ObjectMeta:           metav1.ObjectMeta{Name: "fast", CreationTimestamp: tableAgo(5 * time.Hour), Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "false"}},
 				Provisioner:          "ebs.csi.aws.com",
 				ReclaimPolicy:        ptr.To(corev1.PersistentVolumeReclaimRetain),
 				VolumeBindingMode:    ptr.To(storagev1.VolumeBindingWaitForFirstConsumer),
 				AllowVolumeExpansion: ptr.To(true),
 			},
-			cells: []interface{}{"fast", "ebs.csi.aws.com", "Retain", "WaitForFirstConsumer", true, "2h"},
+			cells: []interface{}{"fast", "ebs.csi.aws.com", "Retain", "WaitForFirstConsumer", true, "5h"},
 		},
 		{
 			name:     "csi driver with unset fields",
 			resource: tableGR("storage.k8s.io", "csidrivers"),
-			obj:      &storagev1.CSIDriver{ObjectMeta: metav1.ObjectMeta{Name: "csi.example.com", CreationTimestamp: tableAgo(2 * time.Hour)}},
-			cells:    []interface{}{"csi.example.com", true, false, false, "<unset>", false, "<none>", "2h"},
+			obj:      &storagev1.CSIDriver{ObjectMeta: metav1.ObjectMeta{Name: "csi.example.com", CreationTimestamp: tableAgo(5 * time.Hour)}},
+			cells:    []interface{}{"csi.example.com", true, false, false, "<unset>", false, "<none>", "5h"},
 		},
 		{
 			name:     "csi driver",
 			resource: tableGR("storage.k8s.io", "csidrivers"),
-			obj: &storagev1.CSIDriver{ObjectMeta: metav1.ObjectMeta{Name: "ebs.csi.aws.com", CreationTimestamp: tableAgo(2 * time.Hour)}, Spec: storagev1.CSIDriverSpec{
+			obj: &storagev1.CSIDriver{ObjectMeta: metav1.ObjectMeta{Name: "ebs.csi.aws.com", CreationTimestamp: tableAgo(5 * time.Hour)}, Spec: storagev1.CSIDriverSpec{
 				AttachRequired: ptr.To(false), PodInfoOnMount: ptr.To(true), StorageCapacity: ptr.To(true), RequiresRepublish: ptr.To(true),
 				TokenRequests:        []storagev1.TokenRequest{{Audience: "vault"}, {Audience: "aws"}},
 				VolumeLifecycleModes: []storagev1.VolumeLifecycleMode{storagev1.VolumeLifecyclePersistent, storagev1.VolumeLifecycleEphemeral},
 			}},
-			cells: []interface{}{"ebs.csi.aws.com", false, true, true, "vault,aws", true, "Persistent,Ephemeral", "2h"},
+			cells: []interface{}{"ebs.csi.aws.com", false, true, true, "vault,aws", true, "Persistent,Ephemeral", "5h"},
 		},
 		{
 			name:     "csi node",
 			resource: tableGR("storage.k8s.io", "csinodes"),
-			obj:      &storagev1.CSINode{ObjectMeta: metav1.ObjectMeta{Name: "node-1", CreationTimestamp: tableAgo(2 * time.Hour)}, Spec: storagev1.CSINodeSpec{Drivers: []storagev1.CSINodeDriver{{Name: "a"}, {Name: "b"}}}},
-			cells:    []interface{}{"node-1", int64(2), "2h"},
+			obj:      &storagev1.CSINode{ObjectMeta: metav1.ObjectMeta{Name: "node-1", CreationTimestamp: tableAgo(5 * time.Hour)}, Spec: storagev1.CSINodeSpec{Drivers: []storagev1.CSINodeDriver{{Name: "a"}, {Name: "b"}}}},
+			cells:    []interface{}{"node-1", int64(2), "5h"},
 		},
 		{
 			name:     "volume attachment",
 			resource: tableGR("storage.k8s.io", "volumeattachments"),
 			obj: &storagev1.VolumeAttachment{
-				ObjectMeta: metav1.ObjectMeta{Name: "csi-123", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "csi-123", CreationTimestamp: tableAgo(5 * time.Hour)},
 				Spec:       storagev1.VolumeAttachmentSpec{Attacher: "ebs.csi.aws.com", NodeName: "node-1", Source: storagev1.VolumeAttachmentSource{PersistentVolumeName: ptr.To("pv-1")}},
 				Status:     storagev1.VolumeAttachmentStatus{Attached: true},
 			},
-			cells: []interface{}{"csi-123", "ebs.csi.aws.com", "pv-1", "node-1", true, "2h"},
+			cells: []interface{}{"csi-123", "ebs.csi.aws.com", "pv-1", "node-1", true, "5h"},
 		},
 		{
 			name:     "volume attributes class",
 			resource: tableGR("storage.k8s.io", "volumeattributesclasses"),
-			obj:      &storagev1.VolumeAttributesClass{ObjectMeta: metav1.ObjectMeta{Name: "gold", CreationTimestamp: tableAgo(2 * time.Hour)}, DriverName: "ebs.csi.aws.com"},
-			cells:    []interface{}{"gold", "ebs.csi.aws.com", "2h"},
+			obj:      &storagev1.VolumeAttributesClass{ObjectMeta: metav1.ObjectMeta{Name: "gold", CreationTimestamp: tableAgo(5 * time.Hour)}, DriverName: "ebs.csi.aws.com"},
+			cells:    []interface{}{"gold", "ebs.csi.aws.com", "5h"},
 		},
 	}
 }
@@ -878,7 +876,7 @@ func tableNetworkingCases() []tableCase {
 			name:     "ingress with many hosts and TLS",
 			resource: tableGR("networking.k8s.io", "ingresses"),
 			obj: &networkingv1.Ingress{
-				ObjectMeta: tableMeta("web", 2*time.Hour),
+				ObjectMeta: tableMeta("web", 5*time.Hour),
 				Spec: networkingv1.IngressSpec{
 					IngressClassName: ptr.To("nginx"),
 					TLS:              []networkingv1.IngressTLS{{Hosts: []string{"a.example.com"}}},
@@ -888,61 +886,61 @@ func tableNetworkingCases() []tableCase {
 					{IP: "203.0.113.20"}, {Hostname: "a-very-long-load-balancer-name.elb.example.com"},
 				}}},
 			},
-			cells: []interface{}{"web", "nginx", "a.example.com,b.example.com,c.example.com + 2 more...", "203.0.113.20,a-very-long-load-balancer-name.elb.example.com", "80, 443", "2h"},
+			cells: []interface{}{"web", "nginx", "a.example.com,b.example.com,c.example.com + 2 more...", "203.0.113.20,a-very-long-load-balancer-name.elb.example.com", "80, 443", "5h"},
 		},
 		{
 			name:     "ingress without hosts",
 			resource: tableGR("networking.k8s.io", "ingresses"),
-			obj:      &networkingv1.Ingress{ObjectMeta: tableMeta("default", 2*time.Hour), Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{}}}},
-			cells:    []interface{}{"default", "<none>", "*", "", "80", "2h"},
+			obj:      &networkingv1.Ingress{ObjectMeta: tableMeta("default", 5*time.Hour), Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{}}}},
+			cells:    []interface{}{"default", "<none>", "*", "", "80", "5h"},
 		},
 		{
 			name:     "default ingress class",
 			resource: tableGR("networking.k8s.io", "ingressclasses"),
 			obj: &networkingv1.IngressClass{
-				ObjectMeta: metav1.ObjectMeta{Name: "nginx", CreationTimestamp: tableAgo(2 * time.Hour), Annotations: map[string]string{networkingv1.AnnotationIsDefaultIngressClass: "true"}},
+				ObjectMeta: metav1.ObjectMeta{Name: "nginx", CreationTimestamp: tableAgo(5 * time.Hour), Annotations: map[string]string{networkingv1.AnnotationIsDefaultIngressClass: "true"}},
 				Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx", Parameters: &networkingv1.IngressClassParametersReference{
 					APIGroup: ptr.To("k8s.example.com"), Kind: "IngressParameters", Name: "external-lb",
 				}},
 			},
-			cells: []interface{}{"nginx (default)", "k8s.io/ingress-nginx", "IngressParameters.k8s.example.com/external-lb", "2h"},
+			cells: []interface{}{"nginx (default)", "k8s.io/ingress-nginx", "IngressParameters.k8s.example.com/external-lb", "5h"},
 		},
 		{
 			name:     "network policy",
 			resource: tableGR("networking.k8s.io", "networkpolicies"),
-			obj:      &networkingv1.NetworkPolicy{ObjectMeta: tableMeta("deny-all", 2*time.Hour)},
-			cells:    []interface{}{"deny-all", "<none>", "2h"},
+			obj:      &networkingv1.NetworkPolicy{ObjectMeta: tableMeta("deny-all", 5*time.Hour)},
+			cells:    []interface{}{"deny-all", "<none>", "5h"},
 		},
 		{
 			name:     "service CIDR",
 			resource: tableGR("networking.k8s.io", "servicecidrs"),
-			obj:      &networkingv1.ServiceCIDR{ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", CreationTimestamp: tableAgo(2 * time.Hour)}, Spec: networkingv1.ServiceCIDRSpec{CIDRs: []string{"10.43.0.0/16", "fd00:43::/108"}}},
-			cells:    []interface{}{"kubernetes", "10.43.0.0/16,fd00:43::/108", "2h"},
+			obj:      &networkingv1.ServiceCIDR{ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", CreationTimestamp: tableAgo(5 * time.Hour)}, Spec: networkingv1.ServiceCIDRSpec{CIDRs: []string{"10.43.0.0/16", "fd00:43::/108"}}},
+			cells:    []interface{}{"kubernetes", "10.43.0.0/16,fd00:43::/108", "5h"},
 		},
 		{
 			name:     "IP address",
 			resource: tableGR("networking.k8s.io", "ipaddresses"),
-			obj: &networkingv1.IPAddress{ObjectMeta: metav1.ObjectMeta{Name: "10.43.0.1", CreationTimestamp: tableAgo(2 * time.Hour)}, Spec: networkingv1.IPAddressSpec{
+			obj: &networkingv1.IPAddress{ObjectMeta: metav1.ObjectMeta{Name: "10.43.0.1", CreationTimestamp: tableAgo(5 * time.Hour)}, Spec: networkingv1.IPAddressSpec{
 				ParentRef: &networkingv1.ParentReference{Resource: "services", Namespace: "default", Name: "kubernetes"},
 			}},
-			cells: []interface{}{"10.43.0.1", "services/default/kubernetes", "2h"},
+			cells: []interface{}{"10.43.0.1", "services/default/kubernetes", "5h"},
 		},
 		{
 			name:     "endpoint slice",
 			resource: tableGR("discovery.k8s.io", "endpointslices"),
 			obj: &discoveryv1.EndpointSlice{
-				ObjectMeta:  tableMeta("web-abc", 2*time.Hour),
+				ObjectMeta:  tableMeta("web-abc", 5*time.Hour),
 				AddressType: discoveryv1.AddressTypeIPv4,
 				Ports:       []discoveryv1.EndpointPort{{Port: ptr.To[int32](80)}, {Name: ptr.To("metrics")}, {}, {Port: ptr.To[int32](443)}},
 				Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.42.0.1"}}, {Addresses: []string{"10.42.0.2", "10.42.0.3"}}},
 			},
-			cells: []interface{}{"web-abc", "IPv4", "80,metrics,* + 1 more...", "10.42.0.1,10.42.0.2,10.42.0.3", "2h"},
+			cells: []interface{}{"web-abc", "IPv4", "80,metrics,* + 1 more...", "10.42.0.1,10.42.0.2,10.42.0.3", "5h"},
 		},
 		{
 			name:     "empty endpoint slice",
 			resource: tableGR("discovery.k8s.io", "endpointslices"),
-			obj:      &discoveryv1.EndpointSlice{ObjectMeta: tableMeta("none", 2*time.Hour), AddressType: discoveryv1.AddressTypeIPv6},
-			cells:    []interface{}{"none", "IPv6", "<unset>", "<unset>", "2h"},
+			obj:      &discoveryv1.EndpointSlice{ObjectMeta: tableMeta("none", 5*time.Hour), AddressType: discoveryv1.AddressTypeIPv6},
+			cells:    []interface{}{"none", "IPv6", "<unset>", "<unset>", "5h"},
 		},
 	}
 }
@@ -957,41 +955,41 @@ func tableClusterCases() []tableCase {
 			name:     "cluster role binding",
 			resource: tableGR("rbac.authorization.k8s.io", "clusterrolebindings"),
 			obj: &rbacv1.ClusterRoleBinding{
-				ObjectMeta: metav1.ObjectMeta{Name: "admins", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "admins", CreationTimestamp: tableAgo(5 * time.Hour)},
 				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
 				Subjects:   subjects,
 			},
-			cells: []interface{}{"admins", "ClusterRole/cluster-admin", "2h", "alice, bob", "devs", "kube-system/ci"},
+			cells: []interface{}{"admins", "ClusterRole/cluster-admin", "5h", "alice, bob", "devs", "kube-system/ci"},
 		},
 		{
 			name:     "role binding",
 			resource: tableGR("rbac.authorization.k8s.io", "rolebindings"),
 			obj: &rbacv1.RoleBinding{
-				ObjectMeta: tableMeta("readers", 2*time.Hour),
+				ObjectMeta: tableMeta("readers", 5*time.Hour),
 				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "reader"},
 			},
-			cells: []interface{}{"readers", "Role/reader", "2h", "", "", ""},
+			cells: []interface{}{"readers", "Role/reader", "5h", "", "", ""},
 		},
 		{
 			name:     "priority class",
 			resource: tableGR("scheduling.k8s.io", "priorityclasses"),
 			obj: &schedulingv1.PriorityClass{
-				ObjectMeta: metav1.ObjectMeta{Name: "system-node-critical", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "system-node-critical", CreationTimestamp: tableAgo(5 * time.Hour)},
 				Value:      2000001000, PreemptionPolicy: ptr.To(corev1.PreemptLowerPriority),
 			},
-			cells: []interface{}{"system-node-critical", int64(2000001000), false, "2h", "PreemptLowerPriority"},
+			cells: []interface{}{"system-node-critical", int64(2000001000), false, "5h", "PreemptLowerPriority"},
 		},
 		{
 			name:     "global default priority class",
 			resource: tableGR("scheduling.k8s.io", "priorityclasses"),
-			obj:      &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "default", CreationTimestamp: tableAgo(2 * time.Hour)}, Value: -5, GlobalDefault: true},
-			cells:    []interface{}{"default", int64(-5), true, "2h", ""},
+			obj:      &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "default", CreationTimestamp: tableAgo(5 * time.Hour)}, Value: -5, GlobalDefault: true},
+			cells:    []interface{}{"default", int64(-5), true, "5h", ""},
 		},
 		{
 			name:     "HPA with several metrics",
 			resource: tableHPAs,
 			obj: &autoscalingv2.HorizontalPodAutoscaler{
-				ObjectMeta: tableMeta("web", 2*time.Hour),
+				ObjectMeta: tableMeta("web", 5*time.Hour),
 				Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 					ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{Kind: "Deployment", Name: "web", APIVersion: "apps/v1"},
 					MinReplicas:    ptr.To[int32](2), MaxReplicas: 10,
@@ -1008,13 +1006,13 @@ func tableClusterCases() []tableCase {
 					},
 				},
 			},
-			cells: []interface{}{"web", "Deployment/web", "cpu: 45%/60%, <unknown>/100 + 1 more...", "2", int64(10), int64(3), "2h"},
+			cells: []interface{}{"web", "Deployment/web", "cpu: 45%/60%, <unknown>/100 + 1 more...", "2", int64(10), int64(3), "5h"},
 		},
 		{
 			name:     "HPA with object and container metrics",
 			resource: tableHPAs,
 			obj: &autoscalingv2.HorizontalPodAutoscaler{
-				ObjectMeta: tableMeta("q", 2*time.Hour),
+				ObjectMeta: tableMeta("q", 5*time.Hour),
 				Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 					ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{Kind: "StatefulSet", Name: "q"},
 					MaxReplicas:    4,
@@ -1028,106 +1026,106 @@ func tableClusterCases() []tableCase {
 					{Type: autoscalingv2.ContainerResourceMetricSourceType, ContainerResource: &autoscalingv2.ContainerResourceMetricStatus{Name: corev1.ResourceMemory, Container: "app", Current: autoscalingv2.MetricValueStatus{AverageValue: tableQty("256Mi")}}},
 				}},
 			},
-			cells: []interface{}{"q", "StatefulSet/q", "12/30 (avg), memory: 256Mi/512Mi", "<unset>", int64(4), int64(0), "2h"},
+			cells: []interface{}{"q", "StatefulSet/q", "12/30 (avg), memory: 256Mi/512Mi", "<unset>", int64(4), int64(0), "5h"},
 		},
 		{
 			name:     "autoscaling/v1 HPA",
 			resource: tableHPAs,
 			obj: &autoscalingv1.HorizontalPodAutoscaler{
-				ObjectMeta: tableMeta("v1", 2*time.Hour),
+				ObjectMeta: tableMeta("v1", 5*time.Hour),
 				Spec: autoscalingv1.HorizontalPodAutoscalerSpec{
 					ScaleTargetRef: autoscalingv1.CrossVersionObjectReference{Kind: "Deployment", Name: "web"},
 					MinReplicas:    ptr.To[int32](1), MaxReplicas: 5, TargetCPUUtilizationPercentage: ptr.To[int32](70),
 				},
 				Status: autoscalingv1.HorizontalPodAutoscalerStatus{CurrentReplicas: 2, CurrentCPUUtilizationPercentage: ptr.To[int32](33)},
 			},
-			cells: []interface{}{"v1", "Deployment/web", "cpu: 33%/70%", "1", int64(5), int64(2), "2h"},
+			cells: []interface{}{"v1", "Deployment/web", "cpu: 33%/70%", "1", int64(5), int64(2), "5h"},
 		},
 		{
 			name:     "autoscaling/v1 HPA defaults to 80% CPU",
 			resource: tableHPAs,
 			obj: &autoscalingv1.HorizontalPodAutoscaler{
-				ObjectMeta: tableMeta("v1d", 2*time.Hour),
+				ObjectMeta: tableMeta("v1d", 5*time.Hour),
 				Spec:       autoscalingv1.HorizontalPodAutoscalerSpec{ScaleTargetRef: autoscalingv1.CrossVersionObjectReference{Kind: "Deployment", Name: "web"}, MaxReplicas: 3},
 			},
-			cells: []interface{}{"v1d", "Deployment/web", "cpu: <unknown>/80%", "<unset>", int64(3), int64(0), "2h"},
+			cells: []interface{}{"v1d", "Deployment/web", "cpu: <unknown>/80%", "<unset>", int64(3), int64(0), "5h"},
 		},
 		{
 			name:     "pod disruption budget",
 			resource: tableGR("policy", "poddisruptionbudgets"),
 			obj: &policyv1.PodDisruptionBudget{
-				ObjectMeta: tableMeta("web", 2*time.Hour),
+				ObjectMeta: tableMeta("web", 5*time.Hour),
 				Spec:       policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptr.To(intstr.FromString("25%"))},
 				Status:     policyv1.PodDisruptionBudgetStatus{DisruptionsAllowed: 1},
 			},
-			cells: []interface{}{"web", "N/A", "25%", int64(1), "2h"},
+			cells: []interface{}{"web", "N/A", "25%", int64(1), "5h"},
 		},
 		{
 			name:     "pod disruption budget with min available",
 			resource: tableGR("policy", "poddisruptionbudgets"),
-			obj:      &policyv1.PodDisruptionBudget{ObjectMeta: tableMeta("db", 2*time.Hour), Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr.To(intstr.FromInt32(2))}},
-			cells:    []interface{}{"db", "2", "N/A", int64(0), "2h"},
+			obj:      &policyv1.PodDisruptionBudget{ObjectMeta: tableMeta("db", 5*time.Hour), Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr.To(intstr.FromInt32(2))}},
+			cells:    []interface{}{"db", "2", "N/A", int64(0), "5h"},
 		},
 		{
 			name:     "runtime class",
 			resource: tableGR("node.k8s.io", "runtimeclasses"),
-			obj:      &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "gvisor", CreationTimestamp: tableAgo(2 * time.Hour)}, Handler: "runsc"},
-			cells:    []interface{}{"gvisor", "runsc", "2h"},
+			obj:      &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "gvisor", CreationTimestamp: tableAgo(5 * time.Hour)}, Handler: "runsc"},
+			cells:    []interface{}{"gvisor", "runsc", "5h"},
 		},
 		{
 			name:     "mutating webhook configuration",
 			resource: tableGR("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
 			obj: &admissionregistrationv1.MutatingWebhookConfiguration{
-				ObjectMeta: metav1.ObjectMeta{Name: "inject", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "inject", CreationTimestamp: tableAgo(5 * time.Hour)},
 				Webhooks:   []admissionregistrationv1.MutatingWebhook{{Name: "a.example.com"}, {Name: "b.example.com"}},
 			},
-			cells: []interface{}{"inject", int64(2), "2h"},
+			cells: []interface{}{"inject", int64(2), "5h"},
 		},
 		{
 			name:     "validating webhook configuration",
 			resource: tableGR("admissionregistration.k8s.io", "validatingwebhookconfigurations"),
-			obj:      &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "check", CreationTimestamp: tableAgo(2 * time.Hour)}},
-			cells:    []interface{}{"check", int64(0), "2h"},
+			obj:      &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "check", CreationTimestamp: tableAgo(5 * time.Hour)}},
+			cells:    []interface{}{"check", int64(0), "5h"},
 		},
 		{
 			name:     "validating admission policy",
 			resource: tableGR("admissionregistration.k8s.io", "validatingadmissionpolicies"),
 			obj: &admissionregistrationv1.ValidatingAdmissionPolicy{
-				ObjectMeta: metav1.ObjectMeta{Name: "limits", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "limits", CreationTimestamp: tableAgo(5 * time.Hour)},
 				Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
 					ParamKind:   &admissionregistrationv1.ParamKind{APIVersion: "v1", Kind: "ConfigMap"},
 					Validations: []admissionregistrationv1.Validation{{Expression: "true"}},
 				},
 			},
-			cells: []interface{}{"limits", int64(1), "v1/ConfigMap", "2h"},
+			cells: []interface{}{"limits", int64(1), "v1/ConfigMap", "5h"},
 		},
 		{
 			name:     "validating admission policy binding",
 			resource: tableGR("admissionregistration.k8s.io", "validatingadmissionpolicybindings"),
 			obj: &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
-				ObjectMeta: metav1.ObjectMeta{Name: "limits-binding", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "limits-binding", CreationTimestamp: tableAgo(5 * time.Hour)},
 				Spec:       admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: "limits", ParamRef: &admissionregistrationv1.ParamRef{Name: "limits-params"}},
 			},
-			cells: []interface{}{"limits-binding", "limits", "*/limits-params", "2h"},
+			cells: []interface{}{"limits-binding", "limits", "*/limits-params", "5h"},
 		},
 		{
 			name:     "certificate signing request",
 			resource: tableGR("certificates.k8s.io", "certificatesigningrequests"),
 			obj: &certificatesv1.CertificateSigningRequest{
-				ObjectMeta: metav1.ObjectMeta{Name: "csr-abc", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "csr-abc", CreationTimestamp: tableAgo(5 * time.Hour)},
 				Spec:       certificatesv1.CertificateSigningRequestSpec{SignerName: "kubernetes.io/kube-apiserver-client-kubelet", Username: "system:node:node-1", ExpirationSeconds: ptr.To[int32](86400)},
 				Status: certificatesv1.CertificateSigningRequestStatus{
 					Conditions:  []certificatesv1.CertificateSigningRequestCondition{{Type: certificatesv1.CertificateApproved, Status: corev1.ConditionTrue}},
 					Certificate: []byte("cert"),
 				},
 			},
-			cells: []interface{}{"csr-abc", "2h", "kubernetes.io/kube-apiserver-client-kubelet", "system:node:node-1", "24h", "Approved,Issued"},
+			cells: []interface{}{"csr-abc", "5h", "kubernetes.io/kube-apiserver-client-kubelet", "system:node:node-1", "24h", "Approved,Issued"},
 		},
 		{
 			name:     "priority level configuration",
 			resource: tableGR("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations"),
 			obj: &flowcontrolv1.PriorityLevelConfiguration{
-				ObjectMeta: metav1.ObjectMeta{Name: "workload-low", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "workload-low", CreationTimestamp: tableAgo(5 * time.Hour)},
 				Spec: flowcontrolv1.PriorityLevelConfigurationSpec{Type: flowcontrolv1.PriorityLevelEnablementLimited, Limited: &flowcontrolv1.LimitedPriorityLevelConfiguration{
 					NominalConcurrencyShares: ptr.To[int32](100),
 					LimitResponse: flowcontrolv1.LimitResponse{Type: flowcontrolv1.LimitResponseTypeQueue, Queuing: &flowcontrolv1.QueuingConfiguration{
@@ -1135,22 +1133,22 @@ func tableClusterCases() []tableCase {
 					}},
 				}},
 			},
-			cells: []interface{}{"workload-low", "Limited", int32(100), int32(128), int32(6), int32(50), "2h"},
+			cells: []interface{}{"workload-low", "Limited", int64(100), int64(128), int64(6), int64(50), "5h"},
 		},
 		{
 			name:     "exempt priority level configuration",
 			resource: tableGR("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations"),
 			obj: &flowcontrolv1.PriorityLevelConfiguration{
-				ObjectMeta: metav1.ObjectMeta{Name: "exempt", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "exempt", CreationTimestamp: tableAgo(5 * time.Hour)},
 				Spec:       flowcontrolv1.PriorityLevelConfigurationSpec{Type: flowcontrolv1.PriorityLevelEnablementExempt},
 			},
-			cells: []interface{}{"exempt", "Exempt", "<none>", "<none>", "<none>", "<none>", "2h"},
+			cells: []interface{}{"exempt", "Exempt", "<none>", "<none>", "<none>", "<none>", "5h"},
 		},
 		{
 			name:     "flow schema",
 			resource: tableGR("flowcontrol.apiserver.k8s.io", "flowschemas"),
 			obj: &flowcontrolv1.FlowSchema{
-				ObjectMeta: metav1.ObjectMeta{Name: "probes", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "probes", CreationTimestamp: tableAgo(5 * time.Hour)},
 				Spec: flowcontrolv1.FlowSchemaSpec{
 					PriorityLevelConfiguration: flowcontrolv1.PriorityLevelConfigurationReference{Name: "exempt"},
 					MatchingPrecedence:         2,
@@ -1158,28 +1156,28 @@ func tableClusterCases() []tableCase {
 				},
 				Status: flowcontrolv1.FlowSchemaStatus{Conditions: []flowcontrolv1.FlowSchemaCondition{{Type: flowcontrolv1.FlowSchemaConditionDangling, Status: flowcontrolv1.ConditionFalse}}},
 			},
-			cells: []interface{}{"probes", "exempt", int64(2), "ByUser", "2h", "False"},
+			cells: []interface{}{"probes", "exempt", int64(2), "ByUser", "5h", "False"},
 		},
 		{
 			name:     "local API service",
 			resource: tableGR("apiregistration.k8s.io", "apiservices"),
 			obj: &apiregistrationv1.APIService{
-				ObjectMeta: metav1.ObjectMeta{Name: "v1.apps", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "v1.apps", CreationTimestamp: tableAgo(5 * time.Hour)},
 				Status:     apiregistrationv1.APIServiceStatus{Conditions: []apiregistrationv1.APIServiceCondition{{Type: apiregistrationv1.Available, Status: apiregistrationv1.ConditionTrue}}},
 			},
-			cells: []interface{}{"v1.apps", "Local", "True", "2h"},
+			cells: []interface{}{"v1.apps", "Local", "True", "5h"},
 		},
 		{
 			name:     "unavailable aggregated API service",
 			resource: tableGR("apiregistration.k8s.io", "apiservices"),
 			obj: &apiregistrationv1.APIService{
-				ObjectMeta: metav1.ObjectMeta{Name: "v1beta1.metrics.k8s.io", CreationTimestamp: tableAgo(2 * time.Hour)},
+				ObjectMeta: metav1.ObjectMeta{Name: "v1beta1.metrics.k8s.io", CreationTimestamp: tableAgo(5 * time.Hour)},
 				Spec:       apiregistrationv1.APIServiceSpec{Service: &apiregistrationv1.ServiceReference{Namespace: "kube-system", Name: "metrics-server"}},
 				Status: apiregistrationv1.APIServiceStatus{Conditions: []apiregistrationv1.APIServiceCondition{
 					{Type: apiregistrationv1.Available, Status: apiregistrationv1.ConditionFalse, Reason: "MissingEndpoints"},
 				}},
 			},
-			cells: []interface{}{"v1beta1.metrics.k8s.io", "kube-system/metrics-server", "False (MissingEndpoints)", "2h"},
+			cells: []interface{}{"v1beta1.metrics.k8s.io", "kube-system/metrics-server", "False (MissingEndpoints)", "5h"},
 		},
 	}
 }

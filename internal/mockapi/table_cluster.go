@@ -266,12 +266,13 @@ func tableFlowSchemaLess(a, b runtime.Object) bool {
 }
 
 func tablePriorityLevelCells(pl *flowcontrolv1.PriorityLevelConfiguration) []interface{} {
-	// Upstream emits int32 values here, or "<none>".
+	// Numbers or "<none>". Upstream stores int32s, which encode identically but make
+	// Table.DeepCopy panic; int64 is what DeepCopyJSONValue supports.
 	var shares, queues, handSize, queueLengthLimit interface{} = "<none>", "<none>", "<none>", "<none>"
 	if l := pl.Spec.Limited; l != nil {
-		shares = tableInt32(l.NominalConcurrencyShares)
+		shares = int64(tableInt32(l.NominalConcurrencyShares))
 		if q := l.LimitResponse.Queuing; q != nil {
-			queues, handSize, queueLengthLimit = q.Queues, q.HandSize, q.QueueLengthLimit
+			queues, handSize, queueLengthLimit = int64(q.Queues), int64(q.HandSize), int64(q.QueueLengthLimit)
 		}
 	}
 	return []interface{}{pl.Name, string(pl.Spec.Type), shares, queues, handSize, queueLengthLimit, tableAge(pl.CreationTimestamp)}

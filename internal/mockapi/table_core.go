@@ -479,10 +479,13 @@ func tableNodeAddress(node *corev1.Node, typ corev1.NodeAddressType) string {
 // Services.
 
 func tableServiceCells(svc *corev1.Service) []interface{} {
-	// Upstream prints clusterIPs[0]; a real server always fills clusterIPs from clusterIP.
-	clusterIP := svc.Spec.ClusterIP
+	// Upstream prints clusterIPs[0]; a real server always fills clusterIPs from clusterIP,
+	// so fall back to the latter for objects stored without it.
+	clusterIP := "<none>"
 	if len(svc.Spec.ClusterIPs) > 0 {
 		clusterIP = svc.Spec.ClusterIPs[0]
+	} else if svc.Spec.ClusterIP != "" {
+		clusterIP = svc.Spec.ClusterIP
 	}
 	ports := make([]string, len(svc.Spec.Ports))
 	for i, p := range svc.Spec.Ports {
@@ -499,7 +502,7 @@ func tableServiceCells(svc *corev1.Service) []interface{} {
 	return []interface{}{
 		svc.Name,
 		string(svc.Spec.Type),
-		tableOrNone(clusterIP),
+		clusterIP,
 		tableServiceExternalIP(svc),
 		portsCell,
 		tableAge(svc.CreationTimestamp),
