@@ -12,15 +12,25 @@ package mockapi
 //     unless -o wide);
 //   - cells are computed from the object as stored, applying the v1->internal conversion
 //     rules the real server applies before printing (e.g. Secret stringData counts as data,
-//     Pod podIP wins over podIPs), but not defaulting: that is the store's job.
+//     Pod podIP wins over podIPs, nil replicas count as 0), but not defaulting: that is
+//     the store's job;
+//   - resources a real server serves with rest.NewDefaultTableConvertor (roles,
+//     clusterroles, limitranges, csistoragecapacities, customresourcedefinitions) and
+//     unknown ones get that convertor: Name and Created At;
+//   - deliberate differences, none visible for objects a real server could store: a
+//     Service without spec.clusterIPs prints spec.clusterIP, numeric cells are int64
+//     (same JSON, but Table.DeepCopy works), and objects of a Go type a printer does not
+//     know fall back to the default convertor instead of failing the request.
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -28,8 +38,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/apiserver/pkg/registry/rest"
-
-	corev1 "k8s.io/api/core/v1"
 )
 
 // tableConvertorFor returns the rest.TableConvertor (k8s.io/apiserver/pkg/registry/rest) for a resource.
@@ -56,21 +64,27 @@ func tableRegistry() map[schema.GroupResource]*tablePrinter {
 	} {
 		add(m)
 	}
+	// Printers may be shared (events); each resource gets its own copy because the
+	// fallback names its resource.
+	for gr, p := range m {
+		c := *p
+		c.fallback = rest.NewDefaultTableConvertor(gr)
+		m[gr] = &c
+	}
 	return m
 }
 
-// tableCellFunc returns the cells of one object's row, or false if it does not handle
-// the object's Go type.
-type tableCellFunc func(runtime.Object) ([]interface{}, bool)
+// tableCellFunc computes the cells of one object's row for the Go type it accepts.
+type tableCellFunc struct {
+	accepts func(runtime.Object) bool
+	cells   func(runtime.Object) []interface{}
+}
 
 // tableCells adapts a typed cell function.
 func tableCells[T runtime.Object](f func(T) []interface{}) tableCellFunc {
-	return func(obj runtime.Object) ([]interface{}, bool) {
-		o, ok := obj.(T)
-		if !ok {
-			return nil, false
-		}
-		return f(o), true
+	return tableCellFunc{
+		accepts: func(obj runtime.Object) bool { _, ok := obj.(T); return ok },
+		cells:   func(obj runtime.Object) []interface{} { return f(obj.(T)) },
 	}
 }
 
@@ -85,6 +99,9 @@ type tablePrinter struct {
 	less func(a, b runtime.Object) bool
 	// alwaysHeaders ignores NoHeaders, as the aggregator's APIService convertor does.
 	alwaysHeaders bool
+	// fallback prints objects of Go types no cell function handles (e.g. a beta version
+	// stored for an older emulated minor) as Name and Created At instead of failing.
+	fallback rest.TableConvertor
 }
 
 func newTablePrinter(columns []metav1.TableColumnDefinition, cells ...tableCellFunc) *tablePrinter {
@@ -95,7 +112,7 @@ var _ rest.TableConvertor = &tablePrinter{}
 
 // ConvertToTable mirrors k8s.io/kubernetes/pkg/printers/storage.TableConvertor plus
 // printers.HumanReadableGenerator.GenerateTable with Wide set.
-func (p *tablePrinter) ConvertToTable(_ context.Context, obj runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
+func (p *tablePrinter) ConvertToTable(ctx context.Context, obj runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
 	noHeaders := false
 	switch o := tableOptions.(type) {
 	case nil:
@@ -103,6 +120,9 @@ func (p *tablePrinter) ConvertToTable(_ context.Context, obj runtime.Object, tab
 		noHeaders = o != nil && o.NoHeaders
 	default:
 		return nil, fmt.Errorf("unrecognized type %T for table options, can't display tabular output", tableOptions)
+	}
+	if p.fallback != nil && !p.handles(obj) {
+		return p.fallback.ConvertToTable(ctx, obj, tableOptions)
 	}
 
 	table := &metav1.Table{}
@@ -143,17 +163,41 @@ func (p *tablePrinter) ConvertToTable(_ context.Context, obj runtime.Object, tab
 	return table, nil
 }
 
-func (p *tablePrinter) row(obj runtime.Object) (metav1.TableRow, error) {
-	for _, f := range p.cells {
-		if cells, ok := f(obj); ok {
-			row := metav1.TableRow{Cells: cells, Object: runtime.RawExtension{Object: obj}}
-			if p.conditions != nil {
-				row.Conditions = p.conditions(obj)
-			}
-			return row, nil
+// errTableStop ends a list walk early.
+var errTableStop = errors.New("stop")
+
+// handles reports whether obj, or the first item of a list, has a cell function.
+func (p *tablePrinter) handles(obj runtime.Object) bool {
+	if meta.IsListType(obj) {
+		ok := true // an empty list prints as this resource's empty table
+		_ = meta.EachListItem(obj, func(item runtime.Object) error {
+			ok = p.cellFunc(item) != nil
+			return errTableStop
+		})
+		return ok
+	}
+	return p.cellFunc(obj) != nil
+}
+
+func (p *tablePrinter) cellFunc(obj runtime.Object) *tableCellFunc {
+	for i := range p.cells {
+		if p.cells[i].accepts(obj) {
+			return &p.cells[i]
 		}
 	}
-	return metav1.TableRow{}, fmt.Errorf("no table handler registered for this type %T", obj)
+	return nil
+}
+
+func (p *tablePrinter) row(obj runtime.Object) (metav1.TableRow, error) {
+	f := p.cellFunc(obj)
+	if f == nil {
+		return metav1.TableRow{}, fmt.Errorf("no table handler registered for this type %T", obj)
+	}
+	row := metav1.TableRow{Cells: f.cells(obj), Object: runtime.RawExtension{Object: obj}}
+	if p.conditions != nil {
+		row.Conditions = p.conditions(obj)
+	}
+	return row, nil
 }
 
 // Column helpers. Descriptions come from the v1 types' SwaggerDoc, as upstream.
@@ -208,6 +252,7 @@ func tableContainers(containers []corev1.Container) (names, images string) {
 	return strings.Join(n, ","), strings.Join(i, ",")
 }
 
+// tableInt32 dereferences like conversion to the internal types does: nil is 0.
 func tableInt32(p *int32) int32 {
 	if p == nil {
 		return 0

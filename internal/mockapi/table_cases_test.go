@@ -18,6 +18,7 @@ import (
 	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -1107,6 +1108,66 @@ func tableClusterCases() []tableCase {
 				Spec:       admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: "limits", ParamRef: &admissionregistrationv1.ParamRef{Name: "limits-params"}},
 			},
 			cells: []interface{}{"limits-binding", "limits", "*/limits-params", "5h"},
+		},
+		{
+			name:     "mutating admission policy",
+			resource: tableGR("admissionregistration.k8s.io", "mutatingadmissionpolicies"),
+			obj: &admissionregistrationv1.MutatingAdmissionPolicy{
+				ObjectMeta: metav1.ObjectMeta{Name: "add-labels", CreationTimestamp: tableAgo(5 * time.Hour)},
+				Spec:       admissionregistrationv1.MutatingAdmissionPolicySpec{Mutations: []admissionregistrationv1.Mutation{{}, {}}},
+			},
+			cells: []interface{}{"add-labels", int64(2), "<unset>", "5h"},
+		},
+		{
+			name:     "mutating admission policy binding with a param selector",
+			resource: tableGR("admissionregistration.k8s.io", "mutatingadmissionpolicybindings"),
+			obj: &admissionregistrationv1.MutatingAdmissionPolicyBinding{
+				ObjectMeta: metav1.ObjectMeta{Name: "add-labels-binding", CreationTimestamp: tableAgo(5 * time.Hour)},
+				Spec: admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{PolicyName: "add-labels", ParamRef: &admissionregistrationv1.ParamRef{
+					Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}},
+				}},
+			},
+			cells: []interface{}{"add-labels-binding", "add-labels", "&LabelSelector{MatchLabels:map[string]string{a: b,},MatchExpressions:[]LabelSelectorRequirement{},}", "5h"},
+		},
+		{
+			name:     "device class",
+			resource: tableGR("resource.k8s.io", "deviceclasses"),
+			obj:      &resourcev1.DeviceClass{ObjectMeta: metav1.ObjectMeta{Name: "gpu.example.com", CreationTimestamp: tableAgo(5 * time.Hour)}},
+			cells:    []interface{}{"gpu.example.com", "5h"},
+		},
+		{
+			name:     "allocated and reserved resource claim",
+			resource: tableGR("resource.k8s.io", "resourceclaims"),
+			obj: &resourcev1.ResourceClaim{
+				ObjectMeta: tableMeta("gpu", 5*time.Hour),
+				Status:     resourcev1.ResourceClaimStatus{Allocation: &resourcev1.AllocationResult{}, ReservedFor: []resourcev1.ResourceClaimConsumerReference{{Resource: "pods", Name: "p"}}},
+			},
+			cells: []interface{}{"gpu", "allocated,reserved", "5h"},
+		},
+		{
+			name:     "deleted pending resource claim",
+			resource: tableGR("resource.k8s.io", "resourceclaims"),
+			obj: &resourcev1.ResourceClaim{ObjectMeta: func() metav1.ObjectMeta {
+				m := tableMeta("gone", 5*time.Hour)
+				m.DeletionTimestamp = ptr.To(tableAgo(time.Minute))
+				return m
+			}()},
+			cells: []interface{}{"gone", "deleted", "5h"},
+		},
+		{
+			name:     "resource claim template",
+			resource: tableGR("resource.k8s.io", "resourceclaimtemplates"),
+			obj:      &resourcev1.ResourceClaimTemplate{ObjectMeta: tableMeta("gpu-template", 5*time.Hour)},
+			cells:    []interface{}{"gpu-template", "5h"},
+		},
+		{
+			name:     "resource slice",
+			resource: tableGR("resource.k8s.io", "resourceslices"),
+			obj: &resourcev1.ResourceSlice{
+				ObjectMeta: metav1.ObjectMeta{Name: "node-1-gpu", CreationTimestamp: tableAgo(5 * time.Hour)},
+				Spec:       resourcev1.ResourceSliceSpec{Driver: "gpu.example.com", NodeName: ptr.To("node-1"), Pool: resourcev1.ResourcePool{Name: "node-1"}},
+			},
+			cells: []interface{}{"node-1-gpu", "node-1", "gpu.example.com", "node-1", "5h"},
 		},
 		{
 			name:     "certificate signing request",

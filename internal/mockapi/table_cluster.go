@@ -13,6 +13,7 @@ import (
 	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	rbacv1beta1 "k8s.io/api/rbac/v1beta1"
+	resourcev1 "k8s.io/api/resource/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -22,7 +23,7 @@ import (
 )
 
 // Printers for cluster-level APIs: RBAC, scheduling, coordination, node, admission,
-// certificates, flow control and the aggregator's APIServices. roles and clusterroles are
+// dynamic resource allocation, certificates, flow control and the aggregator's APIServices. roles and clusterroles are
 // absent on purpose: the real server uses the default convertor for them.
 func addClusterTablePrinters(m map[schema.GroupResource]*tablePrinter) {
 	gr := func(group, resource string) schema.GroupResource {
@@ -96,32 +97,76 @@ func addClusterTablePrinters(m map[schema.GroupResource]*tablePrinter) {
 		tableColumn("ParamKind", "string", "ParamKind specifies the kind of resources used to parameterize this policy"),
 		tableAgeColumn,
 	}, tableCells(func(p *admissionregistrationv1.ValidatingAdmissionPolicy) []interface{} {
-		paramKind := "<unset>"
-		if pk := p.Spec.ParamKind; pk != nil {
-			paramKind = pk.APIVersion + "/" + pk.Kind
-		}
-		return []interface{}{p.Name, int64(len(p.Spec.Validations)), paramKind, tableAge(p.CreationTimestamp)}
+		return []interface{}{p.Name, int64(len(p.Spec.Validations)), tableParamKind(p.Spec.ParamKind), tableAge(p.CreationTimestamp)}
 	}))
-	m[gr("admissionregistration.k8s.io", "validatingadmissionpolicybindings")] = newTablePrinter([]metav1.TableColumnDefinition{
+	m[gr("admissionregistration.k8s.io", "mutatingadmissionpolicies")] = newTablePrinter([]metav1.TableColumnDefinition{
+		tableNameColumn,
+		tableColumn("Mutations", "integer", "Mutation indicates the number of mutations rules defined in this configuration"),
+		tableColumn("ParamKind", "string", "ParamKind specifies the kind of resources used to parameterize this policy"),
+		tableAgeColumn,
+	}, tableCells(func(p *admissionregistrationv1.MutatingAdmissionPolicy) []interface{} {
+		return []interface{}{p.Name, int64(len(p.Spec.Mutations)), tableParamKind(p.Spec.ParamKind), tableAge(p.CreationTimestamp)}
+	}))
+	policyBindingColumns := []metav1.TableColumnDefinition{
 		tableNameColumn,
 		tableColumn("PolicyName", "string", "PolicyName indicates the policy definition which the policy binding binded to"),
 		tableColumn("ParamRef", "string", "ParamRef indicates the param resource which sets the configuration param"),
 		tableAgeColumn,
-	}, tableCells(func(b *admissionregistrationv1.ValidatingAdmissionPolicyBinding) []interface{} {
-		param := "<unset>"
-		if pr := b.Spec.ParamRef; pr != nil {
-			switch {
-			case pr.Name != "" && pr.Namespace != "":
-				param = pr.Namespace + "/" + pr.Name
-			case pr.Name != "":
-				// Cluster-scoped or any namespace: cannot tell here.
-				param = "*/" + pr.Name
-			case pr.Selector != nil:
-				// Upstream prints the generated Go String() of the selector.
-				param = pr.Selector.String()
-			}
+	}
+	m[gr("admissionregistration.k8s.io", "validatingadmissionpolicybindings")] = newTablePrinter(policyBindingColumns,
+		tableCells(func(b *admissionregistrationv1.ValidatingAdmissionPolicyBinding) []interface{} {
+			return []interface{}{b.Name, b.Spec.PolicyName, tableParamRef(b.Spec.ParamRef), tableAge(b.CreationTimestamp)}
+		}))
+	m[gr("admissionregistration.k8s.io", "mutatingadmissionpolicybindings")] = newTablePrinter(policyBindingColumns,
+		tableCells(func(b *admissionregistrationv1.MutatingAdmissionPolicyBinding) []interface{} {
+			return []interface{}{b.Name, b.Spec.PolicyName, tableParamRef(b.Spec.ParamRef), tableAge(b.CreationTimestamp)}
+		}))
+
+	// Dynamic resource allocation.
+	m[gr("resource.k8s.io", "deviceclasses")] = newTablePrinter([]metav1.TableColumnDefinition{
+		tableNameColumn,
+		tableAgeColumn,
+	}, tableCells(func(c *resourcev1.DeviceClass) []interface{} {
+		return []interface{}{c.Name, tableAge(c.CreationTimestamp)}
+	}))
+	m[gr("resource.k8s.io", "resourceclaims")] = newTablePrinter([]metav1.TableColumnDefinition{
+		tableNameColumn,
+		tableColumn("State", "string", "A summary of the current state (allocated, pending, reserved, etc.)."),
+		tableAgeColumn,
+	}, tableCells(func(c *resourcev1.ResourceClaim) []interface{} {
+		var states []string
+		if c.DeletionTimestamp != nil {
+			states = append(states, "deleted")
 		}
-		return []interface{}{b.Name, b.Spec.PolicyName, param, tableAge(b.CreationTimestamp)}
+		switch {
+		case c.Status.Allocation != nil:
+			states = append(states, "allocated")
+			if len(c.Status.ReservedFor) > 0 {
+				states = append(states, "reserved")
+			}
+		case c.DeletionTimestamp == nil:
+			states = append(states, "pending")
+		}
+		return []interface{}{c.Name, strings.Join(states, ","), tableAge(c.CreationTimestamp)}
+	}))
+	m[gr("resource.k8s.io", "resourceclaimtemplates")] = newTablePrinter([]metav1.TableColumnDefinition{
+		tableNameColumn,
+		tableAgeColumn,
+	}, tableCells(func(c *resourcev1.ResourceClaimTemplate) []interface{} {
+		return []interface{}{c.Name, tableAge(c.CreationTimestamp)}
+	}))
+	m[gr("resource.k8s.io", "resourceslices")] = newTablePrinter([]metav1.TableColumnDefinition{
+		tableNameColumn,
+		tableColumn("Node", "string", resourcev1.ResourceSliceSpec{}.SwaggerDoc()["nodeName"]),
+		tableColumn("Driver", "string", resourcev1.ResourceSliceSpec{}.SwaggerDoc()["driver"]),
+		tableColumn("Pool", "string", resourcev1.ResourcePool{}.SwaggerDoc()["name"]),
+		tableAgeColumn,
+	}, tableCells(func(s *resourcev1.ResourceSlice) []interface{} {
+		node := ""
+		if s.Spec.NodeName != nil {
+			node = *s.Spec.NodeName
+		}
+		return []interface{}{s.Name, node, s.Spec.Driver, s.Spec.Pool.Name, tableAge(s.CreationTimestamp)}
 	}))
 
 	csrSpec := certificatesv1beta1.CertificateSigningRequestSpec{}.SwaggerDoc()
@@ -200,6 +245,31 @@ func tableBindingCells(name string, ref rbacv1.RoleRef, subjects []rbacv1.Subjec
 		name, ref.Kind + "/" + ref.Name, tableAge(created),
 		strings.Join(users, ", "), strings.Join(groups, ", "), strings.Join(sas, ", "),
 	}
+}
+
+// Admission policies.
+
+func tableParamKind(pk *admissionregistrationv1.ParamKind) string {
+	if pk == nil {
+		return "<unset>"
+	}
+	return pk.APIVersion + "/" + pk.Kind
+}
+
+func tableParamRef(pr *admissionregistrationv1.ParamRef) string {
+	switch {
+	case pr == nil:
+		return "<unset>"
+	case pr.Name != "" && pr.Namespace != "":
+		return pr.Namespace + "/" + pr.Name
+	case pr.Name != "":
+		// Cluster-scoped or any namespace: cannot tell here.
+		return "*/" + pr.Name
+	case pr.Selector != nil:
+		// Upstream prints the generated Go String() of the selector.
+		return pr.Selector.String()
+	}
+	return "<unset>"
 }
 
 // Certificate signing requests.
