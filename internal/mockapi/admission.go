@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/admission"
 )
 
@@ -38,8 +39,16 @@ func (namespaceLifecycle) Validate(ctx context.Context, a admission.Attributes, 
 		return apierrors.NewNotFound(corev1.Resource("namespaces"), ns)
 	}
 	if n := obj.(*corev1.Namespace); n.Status.Phase == corev1.NamespaceTerminating {
-		return apierrors.NewForbidden(a.GetResource().GroupResource(), a.GetName(),
-			fmt.Errorf("unable to create new content in namespace %s because it is being terminated", ns))
+		err := admission.NewForbidden(a, fmt.Errorf("unable to create new content in namespace %s because it is being terminated", ns))
+		// Controllers recognise this refusal by its cause.
+		if se, ok := err.(*apierrors.StatusError); ok && se.ErrStatus.Details != nil {
+			se.ErrStatus.Details.Causes = append(se.ErrStatus.Details.Causes, metav1.StatusCause{
+				Type:    corev1.NamespaceTerminatingCause,
+				Message: fmt.Sprintf("namespace %s is being terminated", ns),
+				Field:   "metadata.namespace",
+			})
+		}
+		return err
 	}
 	return nil
 }

@@ -63,5 +63,7 @@ func isHealthPath(p string) bool {
 
 // serviceAccountUser is who a service-account token authenticates as.
 func serviceAccountUser(namespace, name, uid string) user.Info {
-	return serviceaccount.UserInfo(namespace, name, uid)
+	u := serviceaccount.UserInfo(namespace, name, uid)
+	// The authenticator chain adds system:authenticated to everyone it authenticates.
+	return &user.DefaultInfo{Name: u.GetName(), UID: u.GetUID(), Groups: append(u.GetGroups(), user.AllAuthenticated), Extra: u.GetExtra()}
 }

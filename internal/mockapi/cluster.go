@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/apiserver/pkg/authentication/user"
 )
 
@@ -45,7 +46,7 @@ type Cluster struct {
 	adminToken string
 	caCert     []byte
 	mu         sync.RWMutex
-	tokens     map[string]user.Info // service-account tokens this cluster issued
+	tokens     map[string]issuedToken // service-account tokens this cluster issued
 
 	listener net.Listener
 	http     *http.Server
@@ -91,20 +92,24 @@ func (c *Cluster) lookupToken(token string) (user.Info, bool) {
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	u, ok := c.tokens[token]
-	return u, ok
+	t, ok := c.tokens[token]
+	return t.user, ok
 }
 
 // IssueToken mints a bearer token that authenticates as u in this cluster.
 func (c *Cluster) IssueToken(u user.Info) string {
+	return c.issueToken(issuedToken{user: u})
+}
+
+func (c *Cluster) issueToken(t issuedToken) string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	tok := base64.RawURLEncoding.EncodeToString(b)
 	c.mu.Lock()
 	if c.tokens == nil {
-		c.tokens = map[string]user.Info{}
+		c.tokens = map[string]issuedToken{}
 	}
-	c.tokens[tok] = u
+	c.tokens[tok] = t
 	c.mu.Unlock()
 	return tok
 }
@@ -130,7 +135,7 @@ func (c *Cluster) seed(objects []runtime.Object) error {
 		if err := c.store.Seed(res.gvr, res.gvk, obj); err != nil {
 			return err
 		}
-		c.afterWrite(res.gvr.GroupResource(), obj)
+		c.observe(event{typ: watch.Added, gvr: res.gvr, obj: obj})
 	}
 	return nil
 }

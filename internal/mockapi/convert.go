@@ -1,9 +1,12 @@
 package mockapi
 
 import (
+	"encoding/json"
+
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/conversion"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -57,7 +60,18 @@ func addHubConversions(s *runtime.Scheme) error {
 	return nil
 }
 
-// hpaV1ToV2 carries the v1 CPU target over as a v2 resource metric, as the real conversion does.
+// The annotations autoscaling/v1 uses to carry what only v2 can express, so that a read-modify-
+// write through v1 loses nothing. The real server encodes metrics in the v1 alpha shapes;
+// here they keep the v2 shapes, which only this server reads back.
+const (
+	metricsAnnotation        = "autoscaling.alpha.kubernetes.io/metrics"
+	currentMetricsAnnotation = "autoscaling.alpha.kubernetes.io/current-metrics"
+	conditionsAnnotation     = "autoscaling.alpha.kubernetes.io/conditions"
+	behaviorAnnotation       = "autoscaling.alpha.kubernetes.io/behavior"
+)
+
+// hpaV1ToV2 carries the v1 CPU target over as a v2 resource metric, as the real conversion
+// does, and restores the v2-only fields from their annotations.
 func hpaV1ToV2(in *autoscalingv1.HorizontalPodAutoscaler, out *autoscalingv2.HorizontalPodAutoscaler) {
 	out.ObjectMeta = *in.ObjectMeta.DeepCopy()
 	out.Spec = autoscalingv2.HorizontalPodAutoscalerSpec{
@@ -65,29 +79,36 @@ func hpaV1ToV2(in *autoscalingv1.HorizontalPodAutoscaler, out *autoscalingv2.Hor
 		MinReplicas:    in.Spec.MinReplicas,
 		MaxReplicas:    in.Spec.MaxReplicas,
 	}
-	if in.Spec.TargetCPUUtilizationPercentage != nil {
-		out.Spec.Metrics = []autoscalingv2.MetricSpec{{
-			Type: autoscalingv2.ResourceMetricSourceType,
-			Resource: &autoscalingv2.ResourceMetricSource{
-				Name:   corev1.ResourceCPU,
-				Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: in.Spec.TargetCPUUtilizationPercentage},
-			},
-		}}
-	}
 	out.Status = autoscalingv2.HorizontalPodAutoscalerStatus{
 		ObservedGeneration: in.Status.ObservedGeneration,
 		LastScaleTime:      in.Status.LastScaleTime,
 		CurrentReplicas:    in.Status.CurrentReplicas,
 		DesiredReplicas:    in.Status.DesiredReplicas,
 	}
+	fromAnnotation(out.Annotations, metricsAnnotation, &out.Spec.Metrics)
+	fromAnnotation(out.Annotations, currentMetricsAnnotation, &out.Status.CurrentMetrics)
+	fromAnnotation(out.Annotations, conditionsAnnotation, &out.Status.Conditions)
+	fromAnnotation(out.Annotations, behaviorAnnotation, &out.Spec.Behavior)
+	if len(out.Annotations) == 0 {
+		out.Annotations = nil
+	}
+	if in.Spec.TargetCPUUtilizationPercentage != nil {
+		out.Spec.Metrics = append(out.Spec.Metrics, autoscalingv2.MetricSpec{
+			Type: autoscalingv2.ResourceMetricSourceType,
+			Resource: &autoscalingv2.ResourceMetricSource{
+				Name:   corev1.ResourceCPU,
+				Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: in.Spec.TargetCPUUtilizationPercentage},
+			},
+		})
+	}
 	if in.Status.CurrentCPUUtilizationPercentage != nil {
-		out.Status.CurrentMetrics = []autoscalingv2.MetricStatus{{
+		out.Status.CurrentMetrics = append(out.Status.CurrentMetrics, autoscalingv2.MetricStatus{
 			Type: autoscalingv2.ResourceMetricSourceType,
 			Resource: &autoscalingv2.ResourceMetricStatus{
 				Name:    corev1.ResourceCPU,
 				Current: autoscalingv2.MetricValueStatus{AverageUtilization: in.Status.CurrentCPUUtilizationPercentage},
 			},
-		}}
+		})
 	}
 }
 
@@ -98,11 +119,14 @@ func hpaV2ToV1(in *autoscalingv2.HorizontalPodAutoscaler, out *autoscalingv1.Hor
 		MinReplicas:    in.Spec.MinReplicas,
 		MaxReplicas:    in.Spec.MaxReplicas,
 	}
+	var other []autoscalingv2.MetricSpec
 	for _, m := range in.Spec.Metrics {
 		if m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil && m.Resource.Name == corev1.ResourceCPU &&
-			m.Resource.Target.Type == autoscalingv2.UtilizationMetricType {
+			m.Resource.Target.Type == autoscalingv2.UtilizationMetricType && m.Resource.Target.AverageUtilization != nil {
 			out.Spec.TargetCPUUtilizationPercentage = m.Resource.Target.AverageUtilization
+			continue
 		}
+		other = append(other, m)
 	}
 	out.Status = autoscalingv1.HorizontalPodAutoscalerStatus{
 		ObservedGeneration: in.Status.ObservedGeneration,
@@ -110,9 +134,42 @@ func hpaV2ToV1(in *autoscalingv2.HorizontalPodAutoscaler, out *autoscalingv1.Hor
 		CurrentReplicas:    in.Status.CurrentReplicas,
 		DesiredReplicas:    in.Status.DesiredReplicas,
 	}
+	var otherCurrent []autoscalingv2.MetricStatus
 	for _, m := range in.Status.CurrentMetrics {
-		if m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil && m.Resource.Name == corev1.ResourceCPU {
+		if m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil && m.Resource.Name == corev1.ResourceCPU &&
+			m.Resource.Current.AverageUtilization != nil {
 			out.Status.CurrentCPUUtilizationPercentage = m.Resource.Current.AverageUtilization
+			continue
 		}
+		otherCurrent = append(otherCurrent, m)
 	}
+	toAnnotation(&out.ObjectMeta, metricsAnnotation, other, len(other) > 0)
+	toAnnotation(&out.ObjectMeta, currentMetricsAnnotation, otherCurrent, len(otherCurrent) > 0)
+	toAnnotation(&out.ObjectMeta, conditionsAnnotation, in.Status.Conditions, len(in.Status.Conditions) > 0)
+	toAnnotation(&out.ObjectMeta, behaviorAnnotation, in.Spec.Behavior, in.Spec.Behavior != nil)
+}
+
+func toAnnotation(m *metav1.ObjectMeta, key string, v interface{}, set bool) {
+	if !set {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	if m.Annotations == nil {
+		m.Annotations = map[string]string{}
+	}
+	m.Annotations[key] = string(b)
+}
+
+// fromAnnotation decodes and removes an annotation; a malformed one is dropped, as the real
+// conversion ignores it.
+func fromAnnotation(annotations map[string]string, key string, into interface{}) {
+	v, ok := annotations[key]
+	if !ok {
+		return
+	}
+	delete(annotations, key)
+	_ = json.Unmarshal([]byte(v), into)
 }

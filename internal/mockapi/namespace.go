@@ -2,6 +2,7 @@ package mockapi
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -34,15 +35,14 @@ func (n *namespaceREST) Delete(ctx context.Context, name string, deleteValidatio
 	if err != nil {
 		return nil, false, err
 	}
-	var preconditions *storage.Preconditions
-	if options.Preconditions != nil {
-		preconditions = &storage.Preconditions{UID: options.Preconditions.UID, ResourceVersion: options.Preconditions.ResourceVersion}
-	}
 	out := n.NewFunc()
 	dryRun := len(options.DryRun) > 0
-	err = n.Storage.GuaranteedUpdate(ctx, key, out, false, preconditions,
+	err = n.Storage.GuaranteedUpdate(ctx, key, out, false, nil,
 		storage.SimpleUpdate(func(existing runtime.Object) (runtime.Object, error) {
 			ns := existing.(*corev1.Namespace)
+			if err := checkPreconditions(ns, options.Preconditions); err != nil {
+				return nil, err
+			}
 			if err := deleteValidation(ctx, ns); err != nil {
 				return nil, err
 			}
@@ -51,8 +51,6 @@ func (n *namespaceREST) Delete(ctx context.Context, name string, deleteValidatio
 			}
 			now := metav1.Now()
 			ns.DeletionTimestamp = &now
-			zero := int64(0)
-			ns.DeletionGracePeriodSeconds = &zero
 			ns.Status.Phase = corev1.NamespaceTerminating
 			return ns, nil
 		}), dryRun, nil)
@@ -66,6 +64,22 @@ func (n *namespaceREST) Delete(ctx context.Context, name string, deleteValidatio
 		go c.terminateNamespace(name, n.reg)
 	}
 	return out, false, nil
+}
+
+// checkPreconditions answers a failed delete precondition as the namespace registry does.
+func checkPreconditions(ns *corev1.Namespace, p *metav1.Preconditions) error {
+	if p == nil {
+		return nil
+	}
+	if p.UID != nil && *p.UID != ns.UID {
+		return apierrors.NewConflict(corev1.Resource("namespaces"), ns.Name,
+			fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *p.UID, ns.UID))
+	}
+	if p.ResourceVersion != nil && *p.ResourceVersion != ns.ResourceVersion {
+		return apierrors.NewConflict(corev1.Resource("namespaces"), ns.Name,
+			fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *p.ResourceVersion, ns.ResourceVersion))
+	}
+	return nil
 }
 
 // terminateNamespace is the namespace controller's work for one namespace.

@@ -109,6 +109,7 @@ func (s *Server) AddCluster(spec ClusterSpec) (*Cluster, error) {
 		caCert:     s.opts.CACert,
 		done:       make(chan struct{}),
 	}
+	c.store.observer = c.observe
 	if err := c.seed(spec.Objects); err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", spec.Name, err)
 	}

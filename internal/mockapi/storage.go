@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,12 +53,6 @@ func (c *clusterStorage) split(key string) (ns, name string) {
 	return "", rest
 }
 
-func (c *clusterStorage) afterWrite(ctx context.Context, obj runtime.Object) {
-	if cl := ClusterFrom(ctx); cl != nil {
-		cl.afterWrite(c.gvr.GroupResource(), obj)
-	}
-}
-
 func (c *clusterStorage) Versioner() storage.Versioner { return storage.APIObjectVersioner{} }
 
 func (c *clusterStorage) Create(ctx context.Context, key string, obj, out runtime.Object, _ uint64) error {
@@ -72,7 +67,6 @@ func (c *clusterStorage) Create(ctx context.Context, key string, obj, out runtim
 	if err != nil {
 		return err
 	}
-	c.afterWrite(ctx, stored)
 	return copyInto(stored, out)
 }
 
@@ -128,7 +122,8 @@ func (c *clusterStorage) GetList(ctx context.Context, key string, opts storage.L
 	if err != nil {
 		return err
 	}
-	_, continueKey, err := storage.ValidateListOptions(c.prefix+"/", c.Versioner(), opts)
+	keyPrefix := c.prefix + "/"
+	withRev, continueKey, err := storage.ValidateListOptions(keyPrefix, c.Versioner(), opts)
 	if err != nil {
 		return err
 	}
@@ -136,17 +131,27 @@ func (c *clusterStorage) GetList(ctx context.Context, key string, opts storage.L
 	if opts.Recursive {
 		ns, name = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(key, c.prefix), "/"), "/"), ""
 	}
-	items, rv, err := s.list(c.gvr, c.gvk, ns)
-	if err != nil {
-		return err
-	}
-	if err := checkListResourceVersion(opts, rv); err != nil {
-		return err
+	var items []runtime.Object
+	var rv uint64
+	if snap, ok := s.snapshot(c.gvr, ns, uint64(withRev)); ok && continueKey != "" && withRev > 0 {
+		// Later pages read the snapshot of the first one, as etcd reads at a revision.
+		items, rv = snap, uint64(withRev)
+	} else {
+		if items, rv, err = s.list(c.gvr, c.gvk, ns); err != nil {
+			return err
+		}
+		if continueKey != "" && withRev > 0 && uint64(withRev) != rv {
+			return inconsistentContinue(continueKey, keyPrefix)
+		}
+		if err := checkListResourceVersion(opts, rv); err != nil {
+			return err
+		}
 	}
 	pred := opts.Predicate
 	var out []runtime.Object
 	var lastKey string
 	hasMore := false
+	remaining := int64(0) // items in the key range from the continue key on, matching or not
 	for _, it := range items {
 		m, _ := meta.Accessor(it)
 		itemKey := c.prefix + "/" + objectKey(it)
@@ -159,6 +164,10 @@ func (c *clusterStorage) GetList(ctx context.Context, key string, opts storage.L
 		if continueKey != "" && itemKey < continueKey {
 			continue
 		}
+		remaining++
+		if hasMore {
+			continue
+		}
 		if !pred.Empty() {
 			if ok, err := pred.Matches(it); err != nil || !ok {
 				continue
@@ -166,10 +175,13 @@ func (c *clusterStorage) GetList(ctx context.Context, key string, opts storage.L
 		}
 		if pred.Limit > 0 && int64(len(out)) == pred.Limit {
 			hasMore = true
-			break
+			continue
 		}
 		out = append(out, it)
 		lastKey = itemKey
+	}
+	if hasMore && continueKey == "" {
+		s.saveSnapshot(c.gvr, ns, rv, items)
 	}
 	if err := meta.SetList(listObj, out); err != nil {
 		return err
@@ -179,16 +191,36 @@ func (c *clusterStorage) GetList(ctx context.Context, key string, opts storage.L
 		return err
 	}
 	lm.SetResourceVersion(strconv.FormatUint(rv, 10))
-	if hasMore {
-		// The next page starts just after the last key returned.
-		next, err := storage.EncodeContinue(lastKey+"\x00", c.prefix+"/", int64(rv))
-		if err != nil {
-			return err
-		}
-		lm.SetContinue(next)
+	next, remainingCount, err := storage.PrepareContinueToken(lastKey, keyPrefix, int64(rv), remaining, hasMore, opts)
+	if err != nil {
+		return err
 	}
+	lm.SetContinue(next)
+	lm.SetRemainingItemCount(remainingCount)
 	return nil
 }
+
+// inconsistentContinue is etcd's answer to a continue token whose revision is compacted: 410
+// with a token that continues at the latest state.
+func inconsistentContinue(continueKey, keyPrefix string) error {
+	token, err := storage.EncodeContinue(continueKey, keyPrefix, -1)
+	if err != nil {
+		return apierrors.NewResourceExpired(continueExpiredMessage)
+	}
+	status := apierrors.NewResourceExpired(inconsistentContinueMessage)
+	status.ErrStatus.ListMeta.Continue = token
+	return status
+}
+
+const (
+	continueExpiredMessage = "The provided continue parameter is too old to display a consistent list result. " +
+		"You can start a new list without the continue parameter."
+	inconsistentContinueMessage = "The provided continue parameter is too old to display a consistent list result. " +
+		"You can start a new list without the continue parameter, or use the continue token in this response to " +
+		"retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - " +
+		"objects that were created, modified, or deleted between the time the first chunk was returned and now may " +
+		"show up in the list."
+)
 
 // checkListResourceVersion answers what an etcd-backed server would for a list at an exact
 // resourceVersion this store no longer has: 410 Expired.
@@ -246,7 +278,6 @@ func (c *clusterStorage) GuaranteedUpdate(ctx context.Context, key string, desti
 				}
 				return err
 			}
-			c.afterWrite(ctx, stored)
 			return copyInto(stored, destination)
 		}
 		// An update that changes nothing is not written, as with etcd.
@@ -266,7 +297,6 @@ func (c *clusterStorage) GuaranteedUpdate(ctx context.Context, key string, desti
 			}
 			return err
 		}
-		c.afterWrite(ctx, stored)
 		return copyInto(stored, destination)
 	}
 }
@@ -283,27 +313,35 @@ func (c *clusterStorage) Watch(ctx context.Context, key string, opts storage.Lis
 		// A watch on one object: restrict by name, as the registry does with a field selector.
 		ns, _ = c.split(key)
 	}
-	var from uint64
-	fromSet := false
+	req := watchRequest{gvr: c.gvr, gvk: c.gvk, ns: ns, pred: opts.Predicate, newObj: c.newFunc}
 	if opts.ResourceVersion != "" && opts.ResourceVersion != "0" {
-		from, err = strconv.ParseUint(opts.ResourceVersion, 10, 64)
+		req.from, err = strconv.ParseUint(opts.ResourceVersion, 10, 64)
 		if err != nil {
 			return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid resource version: %v", err))
 		}
-		fromSet = true
+		req.fromSet = true
 	}
 	// Without a resourceVersion, or with 0, a watch starts with the current state (the
 	// documented "Get State and Start at Most Recent"); sendInitialEvents makes it explicit.
-	initial := !fromSet
+	req.initial = !req.fromSet
 	if opts.SendInitialEvents != nil {
-		initial = *opts.SendInitialEvents
-		if initial && fromSet && from > s.ResourceVersion() {
-			return nil, storage.NewTooLargeResourceVersionError(from, s.ResourceVersion(), 1)
+		req.initial = *opts.SendInitialEvents
+		req.initialEndBookmark = req.initial && opts.Predicate.AllowWatchBookmarks
+		// Like the watch cache, the initial state must be at least as new as asked for.
+		if req.initial && req.fromSet && !s.waitFor(ctx, req.from, tooLargeWait) {
+			cur := s.ResourceVersion()
+			return errorWatch(storage.NewTooLargeResourceVersionError(req.from, cur, 1)), nil
 		}
 	}
-	endBookmark := opts.SendInitialEvents != nil && *opts.SendInitialEvents && opts.Predicate.AllowWatchBookmarks
-	return s.watch(ctx, c.gvr, c.gvk, ns, from, fromSet && !initial, initial, opts.Predicate, endBookmark, c.newFunc)
+	if req.initial {
+		req.fromSet = false
+	}
+	return s.watch(ctx, req)
 }
+
+// tooLargeWait is how long a watch-list waits for a resourceVersion the store has not reached,
+// as the watch cache does, before answering 504 Too large resource version.
+const tooLargeWait = 3 * time.Second
 
 func (c *clusterStorage) Stats(ctx context.Context) (storage.Stats, error) {
 	return storage.Stats{}, nil

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -32,7 +33,27 @@ type Store struct {
 	kinds    map[schema.GroupVersionResource]schema.GroupVersionKind
 	history  eventRing
 	watchers map[*watcher]struct{}
+	// observer sees every recorded change, with mu held; it must not block.
+	observer func(event)
+	// snapshots keep paginated lists consistent across pages, briefly.
+	snapshots []listSnapshot
 }
+
+// listSnapshot is a paginated list's full result at its first page's resourceVersion.
+type listSnapshot struct {
+	gvr     schema.GroupVersionResource
+	ns      string
+	rv      uint64
+	items   []runtime.Object
+	expires time.Time
+}
+
+const (
+	// maxSnapshots bounds the paginated lists in flight per cluster; a client paging beyond
+	// them gets the 410 etcd returns for a compacted revision and relists.
+	maxSnapshots = 4
+	snapshotTTL  = time.Minute
+)
 
 // event is one change, kept immutable once recorded: watchers share it.
 type event struct {
@@ -156,6 +177,33 @@ func (s *Store) remove(gvr schema.GroupVersionResource, ns, name string, expecte
 	return cur, nil
 }
 
+func (s *Store) saveSnapshot(gvr schema.GroupVersionResource, ns string, rv uint64, items []runtime.Object) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	kept := s.snapshots[:0]
+	for _, sn := range s.snapshots {
+		if now.Before(sn.expires) && !(sn.gvr == gvr && sn.ns == ns && sn.rv == rv) {
+			kept = append(kept, sn)
+		}
+	}
+	if len(kept) >= maxSnapshots {
+		kept = kept[1:]
+	}
+	s.snapshots = append(kept, listSnapshot{gvr: gvr, ns: ns, rv: rv, items: items, expires: now.Add(snapshotTTL)})
+}
+
+func (s *Store) snapshot(gvr schema.GroupVersionResource, ns string, rv uint64) ([]runtime.Object, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sn := range s.snapshots {
+		if sn.gvr == gvr && sn.ns == ns && sn.rv == rv && time.Now().Before(sn.expires) {
+			return sn.items, true
+		}
+	}
+	return nil, false
+}
+
 // Seed adds objects at start-up without recording watch events: nobody can have watched yet.
 // Objects must be typed k8s.io/api objects of kinds the scheme knows.
 func (s *Store) Seed(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, obj runtime.Object) error {
@@ -210,19 +258,38 @@ type objectRef struct {
 // Called with s.mu held.
 func (s *Store) record(e event) {
 	s.history.add(e)
+	if s.observer != nil {
+		s.observer(e)
+	}
 	for w := range s.watchers {
 		w.send(e)
 	}
 }
 
-// watch starts a watcher for gvr in ns ("" = all) after resourceVersion from. With initial,
-// it first delivers the current matching objects as ADDED events.
-func (s *Store) watch(ctx context.Context, gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, ns string, from uint64, fromSet bool, initial bool, pred storage.SelectionPredicate, initialEndBookmark bool, newObj func() runtime.Object) (watch.Interface, error) {
-	w := newWatcher(s, gvr, ns, pred, newObj)
+// watchRequest says what a watch wants.
+type watchRequest struct {
+	gvr  schema.GroupVersionResource
+	gvk  schema.GroupVersionKind
+	ns   string // "" for every namespace
+	pred storage.SelectionPredicate
+	// from is the resourceVersion to start after; fromSet distinguishes an explicit 0.
+	from    uint64
+	fromSet bool
+	// initial delivers the current matching objects first, as ADDED events; with
+	// initialEndBookmark they end with the k8s.io/initial-events-end bookmark.
+	initial            bool
+	initialEndBookmark bool
+	newObj             func() runtime.Object
+}
+
+// watch starts a watcher. Errors a real server reports inside an established watch (a
+// resourceVersion no longer in the history) come back as a watch with one ERROR event.
+func (s *Store) watch(ctx context.Context, req watchRequest) (watch.Interface, error) {
+	w := newWatcher(s, req.gvr, req.ns, req.pred, req.newObj)
 	s.mu.Lock()
 	switch {
-	case initial:
-		l, err := s.tracker.List(gvr, gvk, ns)
+	case req.initial:
+		l, err := s.tracker.List(req.gvr, req.gvk, req.ns)
 		if err != nil {
 			s.mu.Unlock()
 			return nil, err
@@ -234,21 +301,21 @@ func (s *Store) watch(ctx context.Context, gvr schema.GroupVersionResource, gvk 
 				w.queue = append(w.queue, watch.Event{Type: watch.Added, Object: it})
 			}
 		}
-		if initialEndBookmark {
+		if req.initialEndBookmark {
 			w.queue = append(w.queue, w.bookmark(s.rv, true))
 		}
-	case fromSet:
-		if from > s.rv {
-			s.mu.Unlock()
-			return nil, storage.NewTooLargeResourceVersionError(from, s.rv, 1)
-		}
-		events, ok := s.history.since(from)
+	case req.fromSet && req.from >= s.rv:
+		// A watch from the future waits for it: only later events are delivered.
+		w.after = req.from
+	case req.fromSet:
+		events, ok := s.history.since(req.from)
 		if !ok {
+			start := s.history.start
 			s.mu.Unlock()
-			return nil, apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", from, s.history.oldest()))
+			return errorWatch(apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", req.from, start))), nil
 		}
 		for _, e := range events {
-			if e.gvr == gvr {
+			if e.gvr == req.gvr {
 				w.enqueueLocked(e)
 			}
 		}
@@ -257,6 +324,18 @@ func (s *Store) watch(ctx context.Context, gvr schema.GroupVersionResource, gvk 
 	s.mu.Unlock()
 	go w.run(ctx)
 	return w, nil
+}
+
+// waitFor waits up to timeout for the store to reach resourceVersion rv.
+func (s *Store) waitFor(ctx context.Context, rv uint64, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for s.ResourceVersion() < rv {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
 }
 
 func (s *Store) forget(w *watcher) {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metavalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/api/validation/path"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -29,12 +30,27 @@ type strategy struct {
 	rules      kindRule
 }
 
+// statusMetaRule is what a status update resets of the object's metadata, besides generation.
+type statusMetaRule int
+
+const (
+	statusKeepsMeta     statusMetaRule = iota // metadata changes are kept
+	statusResetsLabels                        // Deployments
+	statusResetsOwners                        // Pods: owner references and deletion timestamp
+	statusResetsAllMeta                       // metav1.ResetObjectMetaForStatus
+)
+
 // kindRule holds what differs between kinds.
 type kindRule struct {
 	// keepStatusOnCreate: the creator owns status (kubelet creates Nodes with it).
 	keepStatusOnCreate bool
 	// generation: metadata.generation is tracked and bumped when the spec changes.
 	generation bool
+	// annotationsBumpGeneration: annotation changes bump generation too (Deployments copy
+	// their annotations to their ReplicaSets).
+	annotationsBumpGeneration bool
+	// statusMeta says which metadata a status update may not change.
+	statusMeta statusMetaRule
 	// allowCreateOnUpdate: a PUT may create the object.
 	allowCreateOnUpdate bool
 	// nameValidator validates metadata.name; nil means a DNS-1123 subdomain.
@@ -77,7 +93,8 @@ func (s *strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) 
 		oldMeta, err2 := meta.Accessor(old)
 		if err1 == nil && err2 == nil {
 			gen := oldMeta.GetGeneration()
-			if !apiequality.Semantic.DeepEqual(specOf(obj), specOf(old)) {
+			if !apiequality.Semantic.DeepEqual(specOf(obj), specOf(old)) ||
+				s.rules.annotationsBumpGeneration && !apiequality.Semantic.DeepEqual(newMeta.GetAnnotations(), oldMeta.GetAnnotations()) {
 				gen++
 			}
 			newMeta.SetGeneration(gen)
@@ -151,12 +168,18 @@ func (s statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Obj
 	}
 	newMeta, err1 := meta.Accessor(obj)
 	oldMeta, err2 := meta.Accessor(old)
-	if err1 == nil && err2 == nil {
-		newMeta.SetGeneration(oldMeta.GetGeneration())
+	if err1 != nil || err2 != nil {
+		return
+	}
+	newMeta.SetGeneration(oldMeta.GetGeneration())
+	switch s.rules.statusMeta {
+	case statusResetsLabels:
 		newMeta.SetLabels(oldMeta.GetLabels())
-		newMeta.SetAnnotations(oldMeta.GetAnnotations())
-		newMeta.SetFinalizers(oldMeta.GetFinalizers())
+	case statusResetsOwners:
 		newMeta.SetOwnerReferences(oldMeta.GetOwnerReferences())
+		newMeta.SetDeletionTimestamp(oldMeta.GetDeletionTimestamp())
+	case statusResetsAllMeta:
+		metav1.ResetObjectMetaForStatus(newMeta, oldMeta)
 	}
 }
 
@@ -197,12 +220,22 @@ func setStatus(obj, from runtime.Object) {
 	}
 }
 
+// specOf returns what a generation tracks: the spec, or for kinds without one (e.g.
+// PriorityClass, EndpointSlice) every field but the type, object metadata and status.
 func specOf(obj runtime.Object) interface{} {
-	f := reflect.ValueOf(obj).Elem().FieldByName("Spec")
-	if !f.IsValid() {
-		return nil
+	v := reflect.ValueOf(obj).Elem()
+	if f := v.FieldByName("Spec"); f.IsValid() {
+		return f.Interface()
 	}
-	return f.Interface()
+	var fields []interface{}
+	for i := 0; i < v.NumField(); i++ {
+		switch v.Type().Field(i).Name {
+		case "TypeMeta", "ObjectMeta", "Status":
+		default:
+			fields = append(fields, v.Field(i).Interface())
+		}
+	}
+	return fields
 }
 
 func pathSegmentAndSubdomain(name string, prefix bool) []string {
@@ -230,34 +263,50 @@ var kindRules = map[schema.GroupKind]kindRule{
 	},
 	{Kind: "Pod"}: {
 		generation: true,
+		statusMeta: statusResetsOwners,
 		prepareForCreate: func(obj runtime.Object) {
 			pod := obj.(*corev1.Pod)
 			pod.Status = corev1.PodStatus{Phase: corev1.PodPending}
 		},
 		validate: validatePod,
 	},
-	{Kind: "ConfigMap"}:                                               {validate: validateConfigMap},
-	{Kind: "Secret"}:                                                  {validate: validateSecret},
-	{Kind: "Service"}:                                                 {nameValidator: metavalidation.NameIsDNS1035Label},
-	{Kind: "Endpoints"}:                                               {allowCreateOnUpdate: true},
-	{Kind: "ReplicationController"}:                                   {generation: true},
-	{Kind: "ResourceQuota"}:                                           {},
-	{Group: "apps", Kind: "Deployment"}:                               {generation: true, validate: validateDeployment},
-	{Group: "apps", Kind: "ReplicaSet"}:                               {generation: true},
-	{Group: "apps", Kind: "StatefulSet"}:                              {generation: true},
-	{Group: "apps", Kind: "DaemonSet"}:                                {generation: true},
-	{Group: "batch", Kind: "Job"}:                                     {generation: true},
-	{Group: "batch", Kind: "CronJob"}:                                 {generation: true},
-	{Group: "autoscaling", Kind: "HorizontalPodAutoscaler"}:           {generation: true},
-	{Group: "policy", Kind: "PodDisruptionBudget"}:                    {generation: true},
-	{Group: "networking.k8s.io", Kind: "Ingress"}:                     {generation: true},
-	{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:               {generation: true},
-	{Group: "coordination.k8s.io", Kind: "Lease"}:                     {allowCreateOnUpdate: true},
-	{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}: {generation: true},
-	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:                {nameValidator: pathSegmentName},
-	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}:         {nameValidator: pathSegmentName},
-	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}:         {nameValidator: pathSegmentName},
-	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}:  {nameValidator: pathSegmentName},
+	{Kind: "PodTemplate"}:                                                             {generation: true},
+	{Kind: "ConfigMap"}:                                                               {validate: validateConfigMap},
+	{Kind: "Secret"}:                                                                  {validate: validateSecret},
+	{Kind: "Service"}:                                                                 {nameValidator: metavalidation.NameIsDNS1035Label},
+	{Kind: "Endpoints"}:                                                               {allowCreateOnUpdate: true},
+	{Kind: "ReplicationController"}:                                                   {generation: true},
+	{Group: "apps", Kind: "Deployment"}:                                               {generation: true, annotationsBumpGeneration: true, statusMeta: statusResetsLabels, validate: validateDeployment},
+	{Group: "apps", Kind: "ReplicaSet"}:                                               {generation: true},
+	{Group: "apps", Kind: "StatefulSet"}:                                              {generation: true},
+	{Group: "apps", Kind: "DaemonSet"}:                                                {generation: true},
+	{Group: "batch", Kind: "Job"}:                                                     {generation: true},
+	{Group: "batch", Kind: "CronJob"}:                                                 {generation: true},
+	{Group: "policy", Kind: "PodDisruptionBudget"}:                                    {generation: true},
+	{Group: "networking.k8s.io", Kind: "Ingress"}:                                     {generation: true},
+	{Group: "networking.k8s.io", Kind: "IngressClass"}:                                {generation: true},
+	{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:                               {generation: true},
+	{Group: "networking.k8s.io", Kind: "ServiceCIDR"}:                                 {statusMeta: statusResetsAllMeta},
+	{Group: "discovery.k8s.io", Kind: "EndpointSlice"}:                                {generation: true},
+	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}:                               {generation: true},
+	{Group: "coordination.k8s.io", Kind: "Lease"}:                                     {allowCreateOnUpdate: true},
+	{Group: "storage.k8s.io", Kind: "VolumeAttachment"}:                               {statusMeta: statusResetsAllMeta},
+	{Group: "resource.k8s.io", Kind: "ResourceSlice"}:                                 {generation: true},
+	{Group: "resource.k8s.io", Kind: "DeviceClass"}:                                   {generation: true},
+	{Group: "resource.k8s.io", Kind: "ResourceClaim"}:                                 {statusMeta: statusResetsAllMeta},
+	{Group: "flowcontrol.apiserver.k8s.io", Kind: "FlowSchema"}:                       {generation: true},
+	{Group: "flowcontrol.apiserver.k8s.io", Kind: "PriorityLevelConfiguration"}:       {generation: true},
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"}:   {generation: true},
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"}:     {generation: true},
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicy"}:        {generation: true, statusMeta: statusResetsAllMeta},
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicyBinding"}: {generation: true},
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingAdmissionPolicy"}:          {generation: true},
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingAdmissionPolicyBinding"}:   {generation: true},
+	{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}:                 {generation: true},
+	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:                                {nameValidator: pathSegmentName},
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}:                         {nameValidator: pathSegmentName},
+	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}:                         {nameValidator: pathSegmentName},
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}:                  {nameValidator: pathSegmentName},
 }
 
 // pathSegmentName is RBAC's name rule: anything usable as a URL path segment.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -37,6 +38,9 @@ type watcher struct {
 	notify chan struct{}
 	done   chan struct{}
 	once   sync.Once
+
+	// after drops events up to this resourceVersion (a watch started from the future).
+	after uint64
 
 	mu    sync.Mutex
 	queue []watch.Event
@@ -86,15 +90,19 @@ func (w *watcher) send(e event) {
 // enqueueLocked turns a stored change into what this watcher sees: a modification moving an
 // object into or out of the selection is an ADDED or DELETED, as from the watch cache.
 func (w *watcher) enqueueLocked(e event) {
+	if e.rv <= w.after {
+		return
+	}
 	cur := w.matches(e.obj)
-	typ := e.typ
+	typ, obj := e.typ, e.obj
 	if e.typ == watch.Modified {
 		prev := e.prev != nil && w.matches(e.prev)
 		switch {
 		case cur && !prev:
 			typ = watch.Added
 		case !cur && prev:
-			typ = watch.Deleted
+			// The object as last seen by this watcher, at the resourceVersion it left.
+			typ, obj = watch.Deleted, withResourceVersion(e.prev, e.rv)
 		case !cur && !prev:
 			return
 		}
@@ -106,7 +114,7 @@ func (w *watcher) enqueueLocked(e event) {
 		go w.Stop()
 		return
 	}
-	w.queue = append(w.queue, watch.Event{Type: typ, Object: e.obj})
+	w.queue = append(w.queue, watch.Event{Type: typ, Object: obj})
 	select {
 	case w.notify <- struct{}{}:
 	default:
@@ -148,6 +156,11 @@ func (w *watcher) run(ctx context.Context) {
 		w.queue = nil
 		w.mu.Unlock()
 		for _, e := range batch {
+			// The encoder sets the type meta of what it sends: each watch sends its own copy
+			// of the objects the store shares between watchers.
+			if e.Type != watch.Bookmark {
+				e.Object = e.Object.DeepCopyObject()
+			}
 			select {
 			case w.result <- e:
 			case <-w.done:
@@ -177,3 +190,30 @@ func (w *watcher) run(ctx context.Context) {
 		}
 	}
 }
+
+func withResourceVersion(obj runtime.Object, rv uint64) runtime.Object {
+	obj = obj.DeepCopyObject()
+	if m, err := meta.Accessor(obj); err == nil {
+		m.SetResourceVersion(strconv.FormatUint(rv, 10))
+	}
+	return obj
+}
+
+// errorWatch is an established watch whose only event is err, as a Status.
+func errorWatch(err error) watch.Interface {
+	ch := make(chan watch.Event, 1)
+	var status metav1.Status
+	if s, ok := err.(apierrors.APIStatus); ok {
+		status = s.Status()
+	} else {
+		status = apierrors.NewInternalError(err).Status()
+	}
+	ch <- watch.Event{Type: watch.Error, Object: &status}
+	close(ch)
+	return errWatcher(ch)
+}
+
+type errWatcher chan watch.Event
+
+func (e errWatcher) Stop()                          {}
+func (e errWatcher) ResultChan() <-chan watch.Event { return e }
