@@ -144,11 +144,12 @@ func (w *watcher) idleResourceVersion() (uint64, bool) {
 func (w *watcher) run(ctx context.Context) {
 	defer close(w.result)
 	defer w.Stop()
+	var timer *time.Timer
 	var tick <-chan time.Time
 	if w.pred.AllowWatchBookmarks {
-		t := time.NewTicker(bookmarkInterval)
-		defer t.Stop()
-		tick = t.C
+		timer = time.NewTimer(nextBookmark(ctx, time.Now()))
+		defer timer.Stop()
+		tick = timer.C
 	}
 	for {
 		w.mu.Lock()
@@ -172,6 +173,7 @@ func (w *watcher) run(ctx context.Context) {
 		select {
 		case <-w.notify:
 		case <-tick:
+			timer.Reset(nextBookmark(ctx, time.Now()))
 			rv, idle := w.idleResourceVersion()
 			if !idle {
 				continue
@@ -189,6 +191,19 @@ func (w *watcher) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// nextBookmark is when the next bookmark is due: a minute from now, or two seconds before the
+// watch times out if that is sooner, so that a client resumes from a fresh resourceVersion,
+// as the watch cache schedules them.
+func nextBookmark(ctx context.Context, now time.Time) time.Duration {
+	d := bookmarkInterval
+	if deadline, ok := ctx.Deadline(); ok {
+		if early := deadline.Add(-2 * time.Second).Sub(now); early > 0 && early < d {
+			d = early
+		}
+	}
+	return d
 }
 
 func withResourceVersion(obj runtime.Object, rv uint64) runtime.Object {
