@@ -3,6 +3,7 @@ package mockapi
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ import (
 	"k8s.io/apiserver/pkg/server/healthz"
 	"k8s.io/client-go/rest"
 	"k8s.io/component-base/compatibility"
+	"k8s.io/kube-openapi/pkg/spec3"
 
 	"github.com/rancher/scale-cluster-agent/internal/apidocs"
 )
@@ -258,11 +260,34 @@ func newVersionServer(minor string) (*versionServer, error) {
 		}
 	}
 	gs.PrepareRun()
+	if err := addNonGroupVersionOpenAPI(gs, docs); err != nil {
+		return nil, err
+	}
 	// The hooks start the library's housekeeping (in-flight watermarks, object counts) and
 	// turn the health checks green; they end with the process.
 	gs.RunPostStartHooks(context.Background())
 	vs.handler = gs.Handler
 	return vs, nil
+}
+
+// addNonGroupVersionOpenAPI lists the published documents of the non-resource paths (discovery,
+// /version, /logs) in /openapi/v3, as a kube-apiserver does.
+func addNonGroupVersionOpenAPI(gs *genericapiserver.GenericAPIServer, docs *apidocs.Docs) error {
+	if gs.OpenAPIV3VersionedService == nil {
+		return nil
+	}
+	extra, err := docs.NonGroupVersionOpenAPIV3()
+	if err != nil {
+		return err
+	}
+	for p, b := range extra {
+		var doc spec3.OpenAPI
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return fmt.Errorf("openapi v3 %s: %w", p, err)
+		}
+		gs.OpenAPIV3VersionedService.UpdateGroupVersion(p, &doc)
+	}
+	return nil
 }
 
 // kubeAPIServerHooks are post-start hooks a kube-apiserver lists in /readyz?verbose; here
