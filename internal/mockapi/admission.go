@@ -11,23 +11,35 @@ import (
 )
 
 // namespaceLifecycle is the part of the NamespaceLifecycle admission plugin clients notice:
-// no new objects in a namespace that does not exist (404) or is terminating (403).
+// no new objects in a namespace that does not exist (404) or is terminating (403), and the
+// system namespaces cannot be deleted.
 type namespaceLifecycle struct {
 	*admission.Handler
 }
 
 func newAdmission() admission.Interface {
-	return namespaceLifecycle{Handler: admission.NewHandler(admission.Create)}
+	return namespaceLifecycle{Handler: admission.NewHandler(admission.Create, admission.Delete)}
 }
 
 var _ admission.ValidationInterface = namespaceLifecycle{}
 
+// immortalNamespaces are the namespaces the plugin refuses to delete.
+var immortalNamespaces = map[string]bool{metav1.NamespaceDefault: true, metav1.NamespaceSystem: true, metav1.NamespacePublic: true}
+
 func (namespaceLifecycle) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+	isNamespace := a.GetKind().GroupKind() == corev1.SchemeGroupVersion.WithKind("Namespace").GroupKind() ||
+		a.GetResource().GroupResource() == corev1.Resource("namespaces")
+	if a.GetOperation() == admission.Delete {
+		if isNamespace && a.GetSubresource() == "" && immortalNamespaces[a.GetName()] {
+			return apierrors.NewForbidden(a.GetResource().GroupResource(), a.GetName(), fmt.Errorf("this namespace may not be deleted"))
+		}
+		return nil
+	}
 	ns := a.GetNamespace()
 	if ns == "" || a.GetSubresource() != "" {
 		return nil
 	}
-	if a.GetKind().GroupKind() == corev1.SchemeGroupVersion.WithKind("Namespace").GroupKind() {
+	if isNamespace {
 		return nil
 	}
 	c := ClusterFrom(ctx)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -45,8 +46,12 @@ type Cluster struct {
 
 	adminToken string
 	caCert     []byte
-	mu         sync.RWMutex
-	tokens     map[string]issuedToken // service-account tokens this cluster issued
+	seeding    bool // controllers leave the initial objects to the fixture
+	signer     *tokenSigner
+	// leasesRenewed is when the node leases were last renewed (UnixNano).
+	leasesRenewed atomic.Int64
+	mu            sync.RWMutex
+	tokens        map[string]issuedToken // service-account tokens this cluster issued
 
 	listener net.Listener
 	http     *http.Server
@@ -93,7 +98,10 @@ func (c *Cluster) lookupToken(token string) (user.Info, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	t, ok := c.tokens[token]
-	return t.user, ok
+	if !ok || !t.expires.IsZero() && time.Now().After(t.expires) {
+		return nil, false
+	}
+	return t.user, true
 }
 
 // IssueToken mints a bearer token that authenticates as u in this cluster.
@@ -105,16 +113,29 @@ func (c *Cluster) issueToken(t issuedToken) string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	tok := base64.RawURLEncoding.EncodeToString(b)
-	c.mu.Lock()
-	if c.tokens == nil {
-		c.tokens = map[string]issuedToken{}
-	}
-	c.tokens[tok] = t
-	c.mu.Unlock()
+	c.addToken(tok, t)
 	return tok
 }
 
+func (c *Cluster) addToken(tok string, t issuedToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tokens == nil {
+		c.tokens = map[string]issuedToken{}
+	}
+	// Expired tokens are forgotten as new ones arrive, keeping the map bounded.
+	now := time.Now()
+	for k, old := range c.tokens {
+		if !old.expires.IsZero() && now.After(old.expires) {
+			delete(c.tokens, k)
+		}
+	}
+	c.tokens[tok] = t
+}
+
 func (c *Cluster) seed(objects []runtime.Object) error {
+	c.seeding = true
+	defer func() { c.seeding = false }()
 	for _, obj := range objects {
 		gvks, _, err := c.version.scheme.ObjectKinds(obj)
 		if err != nil {
@@ -137,6 +158,7 @@ func (c *Cluster) seed(objects []runtime.Object) error {
 		}
 		c.observe(event{typ: watch.Added, gvr: res.gvr, obj: obj})
 	}
+	c.leasesRenewed.Store(time.Now().UnixNano())
 	return nil
 }
 

@@ -55,6 +55,7 @@ type Server struct {
 	mu       sync.Mutex
 	versions map[string]*versionServer
 	clusters map[string]*Cluster
+	signer   tokenSigner
 }
 
 // NewServer returns a server with no clusters.
@@ -109,6 +110,7 @@ func (s *Server) AddCluster(spec ClusterSpec) (*Cluster, error) {
 		log:        s.opts.Log.WithField("cluster", spec.Name),
 		adminToken: spec.AdminToken,
 		caCert:     s.opts.CACert,
+		signer:     &s.signer,
 		done:       make(chan struct{}),
 	}
 	c.store.observer = c.observe

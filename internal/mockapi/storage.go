@@ -43,6 +43,15 @@ func (c *clusterStorage) store(ctx context.Context) (*Store, error) {
 	return cl.store, nil
 }
 
+// beforeRead lets the simulated kubelets catch up on what a reader would see.
+func (c *clusterStorage) beforeRead(ctx context.Context) {
+	if c.gvr == leasesGVR {
+		if cl := ClusterFrom(ctx); cl != nil {
+			cl.renewNodeLeases()
+		}
+	}
+}
+
 // split turns a registry key into namespace and name ("" for cluster-scoped objects or for
 // collection keys).
 func (c *clusterStorage) split(key string) (ns, name string) {
@@ -106,6 +115,7 @@ func (c *clusterStorage) Get(ctx context.Context, key string, opts storage.GetOp
 	if err != nil {
 		return err
 	}
+	c.beforeRead(ctx)
 	ns, name := c.split(key)
 	obj, err := s.get(c.gvr, ns, name)
 	if err != nil {
@@ -122,6 +132,7 @@ func (c *clusterStorage) GetList(ctx context.Context, key string, opts storage.L
 	if err != nil {
 		return err
 	}
+	c.beforeRead(ctx)
 	keyPrefix := c.prefix + "/"
 	withRev, continueKey, err := storage.ValidateListOptions(keyPrefix, c.Versioner(), opts)
 	if err != nil {

@@ -15,11 +15,14 @@ const tokenFillDelay = 50 * time.Millisecond
 var (
 	secretsGVR         = corev1.SchemeGroupVersion.WithResource("secrets")
 	serviceAccountsGVR = corev1.SchemeGroupVersion.WithResource("serviceaccounts")
+	namespacesGVR      = corev1.SchemeGroupVersion.WithResource("namespaces")
+	configMapsGVR      = corev1.SchemeGroupVersion.WithResource("configmaps")
 )
 
 // issuedToken is a service-account token the cluster issued, and what it is bound to.
 type issuedToken struct {
-	user user.Info
+	user    user.Info
+	expires time.Time // zero: never
 	// secret is the token Secret holding it ("namespace/name"), if any: deleting the Secret
 	// revokes the token.
 	secret string
@@ -50,6 +53,17 @@ func (c *Cluster) observe(e event) {
 		}
 		c.revokeTokens(func(t issuedToken) bool { return t.saUID == string(sa.UID) })
 		time.AfterFunc(tokenFillDelay, func() { c.deleteTokenSecrets(sa) })
+		if sa.Name == defaultServiceAccount {
+			c.ensureNamespaceDefaults(sa.Namespace)
+		}
+	case namespacesGVR:
+		if ns, ok := e.obj.(*corev1.Namespace); ok && e.typ == watch.Added && !c.seeding {
+			c.ensureNamespaceDefaults(ns.Name)
+		}
+	case configMapsGVR:
+		if cm, ok := e.obj.(*corev1.ConfigMap); ok && e.typ == watch.Deleted && cm.Name == rootCAConfigMap {
+			c.ensureNamespaceDefaults(cm.Namespace)
+		}
 	}
 }
 
@@ -77,7 +91,11 @@ func (c *Cluster) fillTokenSecret(ns, name string) {
 			_, _ = c.store.remove(secretsGVR, ns, name, resourceVersionOf(s))
 			return
 		}
-		tok := c.issueToken(issuedToken{user: serviceAccountUser(ns, saName, string(sa.UID)), secret: ns + "/" + name, saUID: string(sa.UID)})
+		tok, err := c.issueSecretToken(ns, name, saName, string(sa.UID))
+		if err != nil {
+			c.log.WithError(err).Error("sign service-account token")
+			return
+		}
 		if s.Annotations == nil {
 			s.Annotations = map[string]string{}
 		}

@@ -261,18 +261,27 @@ func (t *tokenRequestREST) Create(ctx context.Context, name string, obj runtime.
 			return nil, err
 		}
 	}
+	// Like the apiserver: one hour by default, at least ten minutes, for the API audiences.
 	exp := int64(3600)
 	if req.Spec.ExpirationSeconds != nil {
 		exp = *req.Spec.ExpirationSeconds
 	}
+	if exp < 600 {
+		return nil, apierrors.NewInvalid(authenticationv1.SchemeGroupVersion.WithKind("TokenRequest").GroupKind(), name,
+			field.ErrorList{field.Invalid(field.NewPath("spec", "expirationSeconds"), exp, "may not specify a duration less than 10 minutes")})
+	}
 	out := req.DeepCopy()
+	if len(out.Spec.Audiences) == 0 {
+		out.Spec.Audiences = []string{serviceAccountIssuer}
+	}
 	out.Name, out.Namespace = sa.Name, sa.Namespace
 	out.CreationTimestamp = nowTime()
 	out.Spec.ExpirationSeconds = &exp
-	out.Status = authenticationv1.TokenRequestStatus{
-		Token:               c.IssueToken(serviceAccountUser(sa.Namespace, sa.Name, string(sa.UID))),
-		ExpirationTimestamp: metav1.NewTime(time.Now().Add(time.Duration(exp) * time.Second).Truncate(time.Second)),
+	tok, expires, err := c.issueBoundToken(sa.Namespace, sa.Name, string(sa.UID), out.Spec.Audiences, time.Duration(exp)*time.Second)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
 	}
+	out.Status = authenticationv1.TokenRequestStatus{Token: tok, ExpirationTimestamp: metav1.NewTime(expires.Truncate(time.Second))}
 	return out, nil
 }
 
