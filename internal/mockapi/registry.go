@@ -185,6 +185,9 @@ func (r *registry) storeFor(gr schema.GroupResource, hub schema.GroupVersionKind
 	if err := store.CompleteWithOptions(opts); err != nil {
 		return nil, err
 	}
+	if gr == servicesGVR.GroupResource() {
+		store.BeginCreate = allocateServiceAddresses
+	}
 	r.stores[gr] = store
 	r.hubs[gr] = resourceHub{gvr: hubGVR, gvk: hub, namespaced: res.Namespaced}
 	return store, nil

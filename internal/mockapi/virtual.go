@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/authentication/user"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -62,7 +63,7 @@ var virtualResources = map[schema.GroupResource]func(*registry, apidocs.Resource
 		func(ctx context.Context, obj runtime.Object) (runtime.Object, error) {
 			o := obj.(*authenticationv1.SelfSubjectReview)
 			if u, ok := genericapirequest.UserFrom(ctx); ok {
-				o.Status.UserInfo = authenticationv1.UserInfo{Username: u.GetName(), UID: u.GetUID(), Groups: u.GetGroups()}
+				o.Status.UserInfo = userInfo(u)
 			}
 			return o, nil
 		}),
@@ -71,8 +72,8 @@ var virtualResources = map[schema.GroupResource]func(*registry, apidocs.Resource
 			o := obj.(*authenticationv1.TokenReview)
 			if c := ClusterFrom(ctx); c != nil {
 				if u, ok := c.lookupToken(o.Spec.Token); ok {
-					o.Status = authenticationv1.TokenReviewStatus{Authenticated: true,
-						User: authenticationv1.UserInfo{Username: u.GetName(), UID: u.GetUID(), Groups: u.GetGroups()}}
+					o.Status = authenticationv1.TokenReviewStatus{Authenticated: true, User: userInfo(u),
+						Audiences: o.Spec.Audiences}
 				}
 			}
 			return o, nil
@@ -135,6 +136,17 @@ type podBindingREST struct{ *bindingREST }
 
 func (b podBindingREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, opts *metav1.CreateOptions) (runtime.Object, error) {
 	return b.bind(ctx, name, obj.(*corev1.Binding), createValidation, opts)
+}
+
+func userInfo(u user.Info) authenticationv1.UserInfo {
+	out := authenticationv1.UserInfo{Username: u.GetName(), UID: u.GetUID(), Groups: u.GetGroups()}
+	if extra := u.GetExtra(); len(extra) > 0 {
+		out.Extra = make(map[string]authenticationv1.ExtraValue, len(extra))
+		for k, v := range extra {
+			out.Extra[k] = v
+		}
+	}
+	return out
 }
 
 // singularName is the singular resource name discovery advertises.

@@ -149,7 +149,21 @@ func cgNamespace(t *testing.T, cs kubernetes.Interface, name string) *corev1.Nam
 	if err != nil {
 		t.Fatalf("create namespace %s: %v", name, err)
 	}
-	return ns
+	// As on a real cluster, controllers add the default ServiceAccount and the
+	// kube-root-ca.crt ConfigMap to a new namespace; wait for them so that tests watching the
+	// namespace see only their own changes.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, errCM := cs.CoreV1().ConfigMaps(name).Get(context.Background(), "kube-root-ca.crt", metav1.GetOptions{})
+		_, errSA := cs.CoreV1().ServiceAccounts(name).Get(context.Background(), "default", metav1.GetOptions{})
+		if errCM == nil && errSA == nil {
+			return ns
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("namespace %s: no kube-root-ca.crt (%v) or default ServiceAccount (%v) after 5 s", name, errCM, errSA)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // cgRequest is one request a client sent, with the response's status and content type.
