@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -40,6 +41,8 @@ type Fleet struct {
 	Authority      *pki.Authority
 	// StartupTime is how long generating and starting every cluster took.
 	StartupTime time.Duration
+
+	stopTrim context.CancelFunc
 }
 
 // LoadOptions are the fixture options matching what this build serves.
@@ -69,43 +72,51 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serving certificate: %w", err)
 	}
-	start := time.Now()
-	specs, err := fx.Generate(fixtures.GenerateOptions{Count: cfg.Clusters, CACertPEM: auth.CertPEM})
-	if err != nil {
-		return nil, fmt.Errorf("generate clusters: %w", err)
-	}
 	srv := mockapi.NewServer(mockapi.Options{
 		BindAddress: cfg.BindAddress, ServingCert: cert, CACert: auth.CertPEM,
 		WatchHistory: cfg.WatchHistory, Log: log,
 	})
 	f := &Fleet{Server: srv, Authority: auth}
-	kc := make([]kubeconfig.Cluster, 0, len(specs))
-	for _, spec := range specs {
+	var kc []kubeconfig.Cluster
+	start := time.Now()
+	// One cluster at a time: its generated objects become garbage as soon as the store has
+	// its copies, so start-up memory stays flat however many clusters there are.
+	err = fx.Each(fixtures.GenerateOptions{Count: cfg.Clusters, CACertPEM: auth.CertPEM}, func(spec fixtures.Cluster) error {
 		if err := ctx.Err(); err != nil {
-			_ = srv.Shutdown(context.Background())
-			return nil, err
+			return err
 		}
 		c, err := srv.AddCluster(mockapi.ClusterSpec{
 			Name: spec.Name, Version: spec.Version, Minor: spec.Minor,
 			AdminToken: auth.Token(spec.Name), Objects: spec.Objects,
 		})
 		if err != nil {
-			_ = srv.Shutdown(context.Background())
-			return nil, err
+			return err
 		}
 		f.Clusters = append(f.Clusters, c)
 		kc = append(kc, kubeconfig.Cluster{Name: c.Name(), Server: c.URL(), Token: c.AdminToken()})
+		return nil
+	})
+	if err != nil {
+		_ = srv.Shutdown(context.Background())
+		return nil, err
 	}
 	f.StartupTime = time.Since(start)
 	if f.KubeconfigPath, err = kubeconfig.Write(cfg.StateDir, kc, auth.CertPEM); err != nil {
 		_ = srv.Shutdown(context.Background())
 		return nil, err
 	}
+	// Start-up allocates several times what the clusters keep; hand it back to the OS now
+	// rather than carry it while idle, and keep doing so after bursts.
+	debug.FreeOSMemory()
+	trimCtx, stopTrim := context.WithCancel(context.Background())
+	f.stopTrim = stopTrim
+	go trimMemory(trimCtx)
 	return f, nil
 }
 
 // Shutdown stops every cluster.
 func (f *Fleet) Shutdown(ctx context.Context) error {
+	f.stopTrim()
 	return f.Server.Shutdown(ctx)
 }
 

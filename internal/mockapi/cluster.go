@@ -32,7 +32,9 @@ type ClusterSpec struct {
 	// Address to listen on; a port of 0 picks a free one. Empty means the server's bind
 	// address with a free port.
 	Address string
-	// Objects are created in the cluster before it serves: typed k8s.io/api objects.
+	// Objects are created in the cluster before it serves: typed k8s.io/api objects. The
+	// cluster takes them over (the store keeps its own copies; uid and creationTimestamp are
+	// filled in where missing).
 	Objects []runtime.Object
 }
 
@@ -149,7 +151,6 @@ func (c *Cluster) seed(objects []runtime.Object) error {
 		if !ok {
 			return fmt.Errorf("seed: no resource for kind %s", hub.GroupKind())
 		}
-		obj = obj.DeepCopyObject()
 		if err := prepareSeed(obj); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	apimachineryversion "k8s.io/apimachinery/pkg/version"
 	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
 	genericapifilters "k8s.io/apiserver/pkg/endpoints/filters"
 	"k8s.io/apiserver/pkg/endpoints/filters/impersonation"
@@ -56,6 +57,9 @@ type Server struct {
 	versions map[string]*versionServer
 	clusters map[string]*Cluster
 	signer   tokenSigner
+	// ctx ends the housekeeping of the shared apiservers at Shutdown.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // NewServer returns a server with no clusters.
@@ -66,7 +70,9 @@ func NewServer(opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = logrus.NewEntry(logrus.StandardLogger())
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
+		ctx: ctx, cancel: cancel,
 		opts: opts,
 		tls: &tls.Config{
 			Certificates: []tls.Certificate{opts.ServingCert},
@@ -105,7 +111,7 @@ func (s *Server) AddCluster(spec ClusterSpec) (*Cluster, error) {
 	c := &Cluster{
 		name:       spec.Name,
 		version:    vs,
-		info:       newVersionInfo(spec.Version, vs.docs.GitVersion),
+		info:       vs.versionInfo(spec.Version),
 		store:      NewStore(vs.scheme.Scheme, s.opts.WatchHistory),
 		log:        s.opts.Log.WithField("cluster", spec.Name),
 		adminToken: spec.AdminToken,
@@ -135,6 +141,9 @@ func (s *Server) AddCluster(spec ClusterSpec) (*Cluster, error) {
 		IdleTimeout:       90 * time.Second,
 		// TLS handshake errors from probing clients are not worth a log line each.
 		ErrorLog: log.New(io.Discard, "", 0),
+		// The listener offers HTTP/1.1 only; an empty map also spares the per-server HTTP/2
+		// set-up net/http would otherwise do.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 	}
 	s.mu.Lock()
 	s.clusters[spec.Name] = c
@@ -159,6 +168,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	var errs []error
+	defer s.cancel()
 	var wg sync.WaitGroup
 	var emu sync.Mutex
 	for _, c := range clusters {
@@ -182,6 +192,23 @@ type versionServer struct {
 	scheme   *apiScheme
 	registry *registry
 	handler  http.Handler
+
+	mu       sync.Mutex
+	versions map[apimachineryversion.Info]versionInfo // /version bodies, shared by equal clusters
+}
+
+func (vs *versionServer) versionInfo(info apimachineryversion.Info) versionInfo {
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	if vi, ok := vs.versions[info]; ok {
+		return vi
+	}
+	vi := newVersionInfo(info, vs.docs.GitVersion)
+	if vs.versions == nil {
+		vs.versions = map[apimachineryversion.Info]versionInfo{}
+	}
+	vs.versions[info] = vi
+	return vi
 }
 
 func (s *Server) version(minor string) (*versionServer, error) {
@@ -191,7 +218,7 @@ func (s *Server) version(minor string) (*versionServer, error) {
 		return vs, nil
 	}
 	start := time.Now()
-	vs, err := newVersionServer(minor)
+	vs, err := newVersionServer(s.ctx, minor)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes %s: %w", minor, err)
 	}
@@ -204,7 +231,7 @@ func (s *Server) version(minor string) (*versionServer, error) {
 	return vs, nil
 }
 
-func newVersionServer(minor string) (*versionServer, error) {
+func newVersionServer(ctx context.Context, minor string) (*versionServer, error) {
 	docs, err := apidocs.Load(minor)
 	if err != nil {
 		return nil, err
@@ -267,7 +294,7 @@ func newVersionServer(minor string) (*versionServer, error) {
 	}
 	// The hooks start the library's housekeeping (in-flight watermarks, object counts) and
 	// turn the health checks green; they end with the process.
-	gs.RunPostStartHooks(context.Background())
+	gs.RunPostStartHooks(ctx)
 	vs.handler = gs.Handler
 	return vs, nil
 }

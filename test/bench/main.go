@@ -52,7 +52,7 @@ func main() {
 	flag.StringVar(&o.binary, "binary", "", "scale-cluster-agent binary for the RSS figures (empty: skip them)")
 	flag.StringVar(&o.jsonPath, "json", "", "also write the figures as JSON to this file")
 	flag.IntVar(&o.conns, "conns", 16, "keep-alive connections of the load generator")
-	flag.DurationVar(&o.settle, "settle", 2*time.Second, "wait after touching every cluster before reading RSS")
+	flag.DurationVar(&o.settle, "settle", 15*time.Second, "wait after touching every cluster before reading RSS")
 	flag.StringVar(&o.heapProfile, "heapprofile", "", "write heap profiles of processes serving -clusters clusters (FILE) and 1 cluster (FILE.base), for go tool pprof -top -diff_base")
 	flag.IntVar(&o.rounds, "rounds", 3, "each throughput comparison alternates mock and baseline this many times, -duration/rounds each")
 	flag.IntVar(&o.reps, "reps", 3, "runs of the binary per cluster count; medians are reported")
