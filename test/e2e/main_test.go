@@ -39,6 +39,8 @@ var (
 	kubectlBin string
 	// kubectl133 is kubectl.1.33 beside the dispatcher, or "" when it is not installed.
 	kubectl133 string
+	// binaryPath is the scale-cluster-agent binary under test.
+	binaryPath string
 )
 
 func TestMain(m *testing.M) {
@@ -85,6 +87,7 @@ func runMain(m *testing.M) int {
 		}
 	}
 
+	binaryPath = bin
 	stateDir := filepath.Join(tmp, "state")
 	kubeconfigPath = filepath.Join(stateDir, "kubeconfig")
 	cmd := exec.Command(bin, "run", "--state-dir", stateDir, "--clusters", "2")
