@@ -679,8 +679,9 @@ func TestClientGoWatch(t *testing.T) {
 			names = append(names, cgMustMeta(ev.Object).GetName())
 		}
 		sort.Strings(names)
-		if strings.Join(names, ",") != "p,q" {
-			t.Errorf("initial events for %v, want p,q", names)
+		// kube-root-ca.crt is the root CA publisher's, in every namespace.
+		if strings.Join(names, ",") != "kube-root-ca.crt,p,q" {
+			t.Errorf("initial events for %v, want kube-root-ca.crt,p,q", names)
 		}
 	})
 
