@@ -151,6 +151,8 @@ func (c *Cluster) seed(objects []runtime.Object) error {
 		if !ok {
 			return fmt.Errorf("seed: no resource for kind %s", hub.GroupKind())
 		}
+		// Stored objects carry their defaults, as if created through the API.
+		c.version.scheme.Default(obj)
 		if err := prepareSeed(obj); err != nil {
 			return err
 		}

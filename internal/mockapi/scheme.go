@@ -80,6 +80,7 @@ func newAPIScheme(docs *apidocs.Docs) (*apiScheme, error) {
 	if err := addHubConversions(s); err != nil {
 		return nil, err
 	}
+	addDefaultingFuncs(s)
 	as.Codecs = serializer.NewCodecFactory(s)
 	return as, nil
 }

@@ -394,6 +394,15 @@ func copyInto(obj, out runtime.Object) error {
 	return nil
 }
 
+// equalObjects reports whether an update changes nothing that etcd would store: the type
+// meta the request carried does not count, as etcd always stores it.
 func equalObjects(a, b runtime.Object) bool {
+	ga, gb := a.GetObjectKind().GroupVersionKind(), b.GetObjectKind().GroupVersionKind()
+	if ga == gb {
+		return apiequality.Semantic.DeepEqual(a, b)
+	}
+	a, b = a.DeepCopyObject(), b.DeepCopyObject()
+	a.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+	b.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	return apiequality.Semantic.DeepEqual(a, b)
 }

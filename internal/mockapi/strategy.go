@@ -23,6 +23,7 @@ import (
 type strategy struct {
 	runtime.ObjectTyper
 	names.NameGenerator
+	defaulter  runtime.ObjectDefaulter
 	gk         schema.GroupKind
 	gvs        []schema.GroupVersion // the versions the resource is served in, for reset fields
 	namespaced bool
@@ -61,9 +62,9 @@ type kindRule struct {
 	validate func(obj runtime.Object) field.ErrorList
 }
 
-func newStrategy(typer runtime.ObjectTyper, gk schema.GroupKind, gvs []schema.GroupVersion, namespaced, hasStatus bool) *strategy {
+func newStrategy(s *runtime.Scheme, gk schema.GroupKind, gvs []schema.GroupVersion, namespaced, hasStatus bool) *strategy {
 	return &strategy{
-		ObjectTyper: typer, NameGenerator: names.SimpleNameGenerator,
+		ObjectTyper: s, NameGenerator: names.SimpleNameGenerator, defaulter: s,
 		gk: gk, gvs: gvs, namespaced: namespaced, hasStatus: hasStatus, rules: kindRules[gk],
 	}
 }
@@ -82,6 +83,9 @@ func (s *strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	if s.rules.prepareForCreate != nil {
 		s.rules.prepareForCreate(obj)
 	}
+	// A real server re-defaults what it reads back from etcd; the reset status gets its
+	// defaults here (e.g. a PersistentVolumeClaim's phase Pending).
+	s.defaulter.Default(obj)
 }
 
 func (s *strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
@@ -266,7 +270,7 @@ var kindRules = map[schema.GroupKind]kindRule{
 		statusMeta: statusResetsOwners,
 		prepareForCreate: func(obj runtime.Object) {
 			pod := obj.(*corev1.Pod)
-			pod.Status = corev1.PodStatus{Phase: corev1.PodPending}
+			pod.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: podQOSClass(pod)}
 		},
 		validate: validatePod,
 	},
