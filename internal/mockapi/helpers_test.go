@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,8 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-
-	"github.com/rancher/scale-cluster-agent/internal/pki"
 )
 
 // The store, watch and storage tests share one Server per watch-history size, so that the
@@ -52,20 +49,8 @@ func stSharedServer(t *testing.T, history int) *stServer {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	auth, err := pki.LoadOrCreate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := auth.ServingCert()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetLevel(logrus.WarnLevel)
-	s := &stServer{
-		srv: NewServer(Options{ServingCert: cert, CACert: auth.CertPEM, WatchHistory: history, Log: logrus.NewEntry(log)}),
-		ca:  auth.CertPEM,
-	}
+	srv, ca := newTestServer(t, dir, history)
+	s := &stServer{srv: srv, ca: ca}
 	stServers[history] = s
 	return s
 }

@@ -15,10 +15,10 @@ import (
 	"github.com/rancher/scale-cluster-agent/internal/pki"
 )
 
-// testCluster serves one cluster holding objects and returns a client config for it.
-func testCluster(t *testing.T, objects ...runtime.Object) (*Cluster, *rest.Config) {
+// newTestServer returns a server with a CA in dir, logging warnings only.
+func newTestServer(t *testing.T, dir string, history int) (*Server, []byte) {
 	t.Helper()
-	auth, err := pki.LoadOrCreate(t.TempDir())
+	auth, err := pki.LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,13 @@ func testCluster(t *testing.T, objects ...runtime.Object) (*Cluster, *rest.Confi
 	}
 	log := logrus.New()
 	log.SetLevel(logrus.WarnLevel)
-	srv := NewServer(Options{ServingCert: cert, CACert: auth.CertPEM, Log: logrus.NewEntry(log)})
+	return NewServer(Options{ServingCert: cert, CACert: auth.CertPEM, WatchHistory: history, Log: logrus.NewEntry(log)}), auth.CertPEM
+}
+
+// testCluster serves one cluster holding objects and returns a client config for it.
+func testCluster(t *testing.T, objects ...runtime.Object) (*Cluster, *rest.Config) {
+	t.Helper()
+	srv, ca := newTestServer(t, t.TempDir(), 0)
 	base := []runtime.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default", Labels: map[string]string{corev1.LabelMetadataName: "default"}},
 			Spec: corev1.NamespaceSpec{Finalizers: []corev1.FinalizerName{corev1.FinalizerKubernetes}}, Status: corev1.NamespaceStatus{Phase: corev1.NamespaceActive}},
@@ -46,7 +52,7 @@ func testCluster(t *testing.T, objects ...runtime.Object) (*Cluster, *rest.Confi
 	return c, &rest.Config{
 		Host:            c.URL(),
 		BearerToken:     c.AdminToken(),
-		TLSClientConfig: rest.TLSClientConfig{CAData: auth.CertPEM},
+		TLSClientConfig: rest.TLSClientConfig{CAData: ca},
 		QPS:             -1,
 	}
 }

@@ -25,26 +25,28 @@ func validateDataKeys(keys []string, fld *field.Path) field.ErrorList {
 	return errs
 }
 
-func validateConfigMap(obj runtime.Object) field.ErrorList {
-	cm := obj.(*corev1.ConfigMap)
-	var errs field.ErrorList
-	size := 0
-	keys := make([]string, 0, len(cm.Data))
-	for k, v := range cm.Data {
+// keysAndSize returns a data map's keys and the bytes of its values.
+func keysAndSize[V string | []byte](m map[string]V) ([]string, int) {
+	keys, size := make([]string, 0, len(m)), 0
+	for k, v := range m {
 		keys = append(keys, k)
 		size += len(v)
 	}
-	errs = append(errs, validateDataKeys(keys, field.NewPath("data"))...)
-	keys = keys[:0]
-	for k, v := range cm.BinaryData {
-		keys = append(keys, k)
-		size += len(v)
+	return keys, size
+}
+
+func validateConfigMap(obj runtime.Object) field.ErrorList {
+	cm := obj.(*corev1.ConfigMap)
+	keys, size := keysAndSize(cm.Data)
+	binKeys, binSize := keysAndSize(cm.BinaryData)
+	errs := validateDataKeys(keys, field.NewPath("data"))
+	errs = append(errs, validateDataKeys(binKeys, field.NewPath("binaryData"))...)
+	for _, k := range binKeys {
 		if _, dup := cm.Data[k]; dup {
 			errs = append(errs, field.Invalid(field.NewPath("binaryData").Key(k), k, "duplicate of key present in data"))
 		}
 	}
-	errs = append(errs, validateDataKeys(keys, field.NewPath("binaryData"))...)
-	if size > maxDataBytes {
+	if size+binSize > maxDataBytes {
 		errs = append(errs, field.TooLong(field.NewPath(""), "", maxDataBytes))
 	}
 	return errs
@@ -52,14 +54,8 @@ func validateConfigMap(obj runtime.Object) field.ErrorList {
 
 func validateSecret(obj runtime.Object) field.ErrorList {
 	s := obj.(*corev1.Secret)
-	var errs field.ErrorList
-	size := 0
-	keys := make([]string, 0, len(s.Data))
-	for k, v := range s.Data {
-		keys = append(keys, k)
-		size += len(v)
-	}
-	errs = append(errs, validateDataKeys(keys, field.NewPath("data"))...)
+	keys, size := keysAndSize(s.Data)
+	errs := validateDataKeys(keys, field.NewPath("data"))
 	if size > maxDataBytes {
 		errs = append(errs, field.TooLong(field.NewPath("data"), "", maxDataBytes))
 	}
