@@ -79,3 +79,22 @@ func (c *Cluster) renewNodeLeases() {
 		_, _ = c.store.update(leasesGVR, l, resourceVersionOf(l))
 	}
 }
+
+// ServiceAccountToken returns a non-expiring token for service account ns/name, creating the
+// namespace and the service account when they do not exist yet, as the agent's manifest would.
+// The token authenticates until the service account is deleted.
+func (c *Cluster) ServiceAccountToken(ns, name string) (string, error) {
+	c.createIfMissing(namespacesGVR, corev1.SchemeGroupVersion.WithKind("Namespace"), &corev1.Namespace{
+		ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{corev1.LabelMetadataName: ns}},
+		Spec:       corev1.NamespaceSpec{Finalizers: []corev1.FinalizerName{corev1.FinalizerKubernetes}},
+		Status:     corev1.NamespaceStatus{Phase: corev1.NamespaceActive},
+	})
+	c.createIfMissing(serviceAccountsGVR, corev1.SchemeGroupVersion.WithKind("ServiceAccount"),
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}})
+	obj, err := c.store.get(serviceAccountsGVR, ns, name)
+	if err != nil {
+		return "", err
+	}
+	sa := obj.(*corev1.ServiceAccount)
+	return c.issueSecretToken(ns, "", name, string(sa.UID))
+}

@@ -97,7 +97,8 @@ func (c *Cluster) issueBoundToken(ns, name, uid string, audiences []string, ttl 
 	return tok, exp, nil
 }
 
-// issueSecretToken mints a legacy token for a service-account token Secret.
+// issueSecretToken mints a legacy (non-expiring) token for a service-account token Secret, or
+// for the service account alone when secret is "".
 func (c *Cluster) issueSecretToken(ns, secret, sa, uid string) (string, error) {
 	tok, err := c.signer.sign(map[string]string{
 		"iss":                                    "kubernetes/serviceaccount",
@@ -110,6 +111,10 @@ func (c *Cluster) issueSecretToken(ns, secret, sa, uid string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c.addToken(tok, issuedToken{user: serviceAccountUser(ns, sa, uid), secret: ns + "/" + secret, saUID: uid})
+	t := issuedToken{user: serviceAccountUser(ns, sa, uid), saUID: uid}
+	if secret != "" {
+		t.secret = ns + "/" + secret
+	}
+	c.addToken(tok, t)
 	return tok, nil
 }

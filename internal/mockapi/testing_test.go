@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -77,5 +78,29 @@ func TestSmoke(t *testing.T) {
 	}
 	if len(l.Items) != 1 {
 		t.Fatalf("got %d items", len(l.Items))
+	}
+}
+
+func TestServiceAccountToken(t *testing.T) {
+	c, cfg := testCluster(t)
+	tok, err := c.ServiceAccountToken("cattle-system", "cattle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.BearerToken = tok
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	ssr, err := cs.AuthenticationV1().SelfSubjectReviews().Create(context.Background(), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ssr.Status.UserInfo.Username; got != "system:serviceaccount:cattle-system:cattle" {
+		t.Fatalf("token authenticates as %q", got)
+	}
+	if _, err := cs.CoreV1().ServiceAccounts("cattle-system").Get(context.Background(), "cattle", metav1.GetOptions{}); err != nil {
+		t.Fatalf("service account not created: %v", err)
+	}
+	again, err := c.ServiceAccountToken("cattle-system", "cattle")
+	if err != nil || again == "" {
+		t.Fatalf("second token: %q %v", again, err)
 	}
 }
