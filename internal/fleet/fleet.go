@@ -4,9 +4,11 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -16,6 +18,7 @@ import (
 	"github.com/rancher/scale-cluster-agent/internal/kubeconfig"
 	"github.com/rancher/scale-cluster-agent/internal/mockapi"
 	"github.com/rancher/scale-cluster-agent/internal/pki"
+	"github.com/rancher/scale-cluster-agent/internal/tunnel"
 )
 
 // Config says what to run.
@@ -30,7 +33,10 @@ type Config struct {
 	BindAddress string
 	// WatchHistory is how many events each cluster keeps for resuming watches.
 	WatchHistory int
-	Log          *logrus.Entry
+	// Tunnels, when set, connects every cluster to Rancher (the embedded endpoint) as the
+	// cattle-cluster-agent does.
+	Tunnels *TunnelConfig
+	Log     *logrus.Entry
 }
 
 // Fleet is a running set of simulated clusters.
@@ -42,7 +48,14 @@ type Fleet struct {
 	// StartupTime is how long generating and starting every cluster took.
 	StartupTime time.Duration
 
-	stopTrim context.CancelFunc
+	// Endpoint is the embedded Rancher-compatible endpoint, when tunnels run against it.
+	Endpoint *tunnel.Endpoint
+
+	log        *logrus.Entry
+	stopTrim   context.CancelFunc
+	tunnels    []clusterTunnels
+	stopAgents context.CancelFunc
+	agents     sync.WaitGroup
 }
 
 // LoadOptions are the fixture options matching what this build serves.
@@ -76,7 +89,7 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 		BindAddress: cfg.BindAddress, ServingCert: cert, CACert: auth.CertPEM,
 		WatchHistory: cfg.WatchHistory, Log: log,
 	})
-	f := &Fleet{Server: srv, Authority: auth}
+	f := &Fleet{Server: srv, Authority: auth, log: log}
 	var kc []kubeconfig.Cluster
 	start := time.Now()
 	// One cluster at a time: its generated objects become garbage as soon as the store has
@@ -105,6 +118,12 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 		_ = srv.Shutdown(context.Background())
 		return nil, err
 	}
+	if cfg.Tunnels != nil {
+		if err := f.startTunnels(ctx, cfg.Tunnels); err != nil {
+			_ = f.Shutdown(context.Background())
+			return nil, err
+		}
+	}
 	// Start-up allocates several times what the clusters keep; hand it back to the OS now
 	// rather than carry it while idle, and keep doing so after bursts.
 	debug.FreeOSMemory()
@@ -116,8 +135,11 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 
 // Shutdown stops every cluster.
 func (f *Fleet) Shutdown(ctx context.Context) error {
-	f.stopTrim()
-	return f.Server.Shutdown(ctx)
+	if f.stopTrim != nil {
+		f.stopTrim()
+	}
+	tErr := f.stopTunnels(ctx)
+	return errors.Join(tErr, f.Server.Shutdown(ctx))
 }
 
 // bindHost returns the bind address to put in the serving certificate, unless it is a

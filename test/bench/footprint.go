@@ -234,7 +234,9 @@ func binaryFootprint(ctx context.Context, binary string, n int, settle time.Dura
 		return procStats{}, err
 	}
 	defer os.RemoveAll(dir)
-	argv := []string{binary, "run", "--state-dir", dir, "--clusters", strconv.Itoa(n), "--duration", "10m", "--log-level", "warn"}
+	argv := []string{binary, "run", "--state-dir", dir, "--clusters", strconv.Itoa(n), "--duration", "10m", "--log-level", "warn",
+		// The mock APIs alone; the tunnels are measured on their own.
+		"--no-tunnels", "--status-addr", ""}
 	return measureProcess(ctx, argv, "Serving ", settle, false, func([]string) error { return touchKubeconfig(dir, n) })
 }
 

@@ -64,7 +64,7 @@ clusters:
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code := runAgent(t, 30*time.Second, "run", "--config", fixture, "--state-dir", filepath.Join(dir, "state"), "--duration", "10s")
+	_, stderr, code := runAgent(t, 30*time.Second, "run", "--config", fixture, "--state-dir", filepath.Join(dir, "state"), "--duration", "10s", "--status-addr", "127.0.0.1:0")
 	if code == 0 {
 		t.Fatalf("run with a malformed fixture exited 0")
 	}
@@ -106,7 +106,7 @@ clusters:
 	state := filepath.Join(dir, "state")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binaryPath, "run", "--config", fixture, "--state-dir", state, "--clusters", "4", "--duration", "12s")
+	cmd := exec.CommandContext(ctx, binaryPath, "run", "--config", fixture, "--state-dir", state, "--clusters", "4", "--duration", "12s", "--status-addr", "127.0.0.1:0")
 	var so, se lockedBuffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	start := time.Now()

@@ -90,7 +90,7 @@ func runMain(m *testing.M) int {
 	binaryPath = bin
 	stateDir := filepath.Join(tmp, "state")
 	kubeconfigPath = filepath.Join(stateDir, "kubeconfig")
-	cmd := exec.Command(bin, "run", "--state-dir", stateDir, "--clusters", "2")
+	cmd := exec.Command(bin, "run", "--state-dir", stateDir, "--clusters", "2", "--status-addr", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)

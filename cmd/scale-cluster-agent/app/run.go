@@ -3,26 +3,40 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/rancher/scale-cluster-agent/internal/fixtures"
 	"github.com/rancher/scale-cluster-agent/internal/fleet"
 	"github.com/rancher/scale-cluster-agent/internal/mockapi"
+	"github.com/rancher/scale-cluster-agent/internal/status"
+	"github.com/rancher/scale-cluster-agent/internal/tunnel"
 )
 
 type runFlags struct {
-	config       string
-	clusters     int
-	stateDir     string
-	duration     time.Duration
-	bindAddress  string
-	watchHistory int
+	config            string
+	clusters          int
+	stateDir          string
+	duration          time.Duration
+	bindAddress       string
+	watchHistory      int
+	statusAddr        string
+	noTunnels         bool
+	connectRate       float64
+	backoffMin        time.Duration
+	backoffMax        time.Duration
+	healthInterval    time.Duration
+	legacyHealthCheck bool
 }
 
 func newRunCommand(log *logrus.Logger) *cobra.Command {
@@ -56,6 +70,13 @@ shuts every cluster down cleanly.`,
 	fl.DurationVar(&f.duration, "duration", 0, "stop after this long (default: run until interrupted)")
 	fl.StringVar(&f.bindAddress, "bind-address", "127.0.0.1", "IP address the mock API listeners bind to")
 	fl.IntVar(&f.watchHistory, "watch-history", mockapi.DefaultWatchHistory, "events each cluster keeps so watches can resume")
+	fl.StringVar(&f.statusAddr, "status-addr", defaultStatusAddr, "address for /status, /metrics and /debug/pprof (empty: none)")
+	fl.BoolVar(&f.noTunnels, "no-tunnels", false, "serve the mock APIs only, without agent tunnels and endpoint")
+	fl.Float64Var(&f.connectRate, "connect-rate", 100, "first connects per second across all clusters (0: no pacing)")
+	fl.DurationVar(&f.backoffMin, "backoff-min", tunnel.DefaultBackoff.Min, "first reconnect delay; doubles up to --backoff-max, ±20% jitter")
+	fl.DurationVar(&f.backoffMax, "backoff-max", tunnel.DefaultBackoff.Max, "longest reconnect delay")
+	fl.DurationVar(&f.healthInterval, "health-interval", 15*time.Second, "how often the embedded endpoint checks each cluster, as Rancher does")
+	fl.BoolVar(&f.legacyHealthCheck, "legacy-health-check", false, "check GET /api/v1/namespaces/kube-system (Rancher <= 2.13) instead of /readyz")
 	return cmd
 }
 
@@ -80,23 +101,56 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 		}
 	}
 	entry := logrus.NewEntry(log)
-	fl, err := fleet.Start(ctx, fleet.Config{
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg := fleet.Config{
 		Fixture: fx, Clusters: f.clusters, StateDir: f.stateDir, BindAddress: f.bindAddress,
 		WatchHistory: f.watchHistory, Log: entry,
-	})
+	}
+	if !f.noTunnels {
+		tunnel.QuietRemotedialerLogs()
+		b := tunnel.DefaultBackoff
+		b.Min, b.Max = f.backoffMin, f.backoffMax
+		cfg.Tunnels = &fleet.TunnelConfig{
+			ConnectRate: f.connectRate, Backoff: b, HealthInterval: f.healthInterval,
+			LegacyHealthCheck: f.legacyHealthCheck, Registerer: reg,
+		}
+	}
+	fl, err := fleet.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	printWelcome(cmd, fl)
+	var statusSrv *status.Server
+	if f.statusAddr != "" {
+		if statusSrv, err = status.NewServer(f.statusAddr, fl.Report, reg, entry.WithField("component", "status")); err != nil {
+			_ = fl.Shutdown(context.Background())
+			return err
+		}
+	}
+	printWelcome(cmd, fl, statusSrv)
 	entry.WithFields(logrus.Fields{"clusters": len(fl.Clusters), "startup": fl.StartupTime.Round(time.Millisecond)}).Info("serving")
+	if cfg.Tunnels != nil {
+		out := cmd.OutOrStdout()
+		p := &status.Progress{Out: out, Terminal: isTerminal(out), Log: entry, LogEvery: 30 * time.Second,
+			Summary: func() status.Summary { return fl.Report().Summary }}
+		go p.Run(ctx)
+	}
 	<-ctx.Done()
 	entry.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if statusSrv != nil {
+		_ = statusSrv.Shutdown(sctx)
+	}
 	return fl.Shutdown(sctx)
 }
 
-func printWelcome(cmd *cobra.Command, fl *fleet.Fleet) {
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func printWelcome(cmd *cobra.Command, fl *fleet.Fleet, statusSrv *status.Server) {
 	out := cmd.OutOrStdout()
 	names := make([]string, 0, 3)
 	for i, c := range fl.Clusters {
@@ -109,6 +163,12 @@ func printWelcome(cmd *cobra.Command, fl *fleet.Fleet) {
 	first := fl.Clusters[0]
 	fmt.Fprintf(out, "Serving %d simulated cluster(s) (%s) in %s: %s\n", len(fl.Clusters), first.GitVersion(),
 		fl.StartupTime.Round(time.Millisecond), strings.Join(names, ", "))
-	fmt.Fprintf(out, "Kubeconfig: %s (one context per cluster)\n\n", fl.KubeconfigPath)
-	fmt.Fprintf(out, "Try:\n  kubectl --kubeconfig %s --context %s get nodes\n\n", fl.KubeconfigPath, first.Name())
+	fmt.Fprintf(out, "Kubeconfig: %s (one context per cluster)\n", fl.KubeconfigPath)
+	if fl.Endpoint != nil {
+		fmt.Fprintf(out, "Agents connect to the embedded Rancher endpoint at %s\n", fl.Endpoint.URL())
+	}
+	if statusSrv != nil {
+		fmt.Fprintf(out, "Status: http://%s/status (or: scale-cluster-agent status --status-addr %s)\n", statusSrv.Address(), statusSrv.Address())
+	}
+	fmt.Fprintf(out, "\nTry:\n  kubectl --kubeconfig %s --context %s get nodes\n\n", fl.KubeconfigPath, first.Name())
 }
