@@ -1,0 +1,167 @@
+package tunnel
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorilla/websocket"
+	"github.com/rancher/remotedialer"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/time/rate"
+)
+
+// AgentOptions configure one simulated cluster's agent.
+type AgentOptions struct {
+	// ServerURL is Rancher's base URL, https://host[:port] (http:// gives ws://).
+	ServerURL string
+	// Token is the cluster registration token: X-API-Tunnel-Token on the main tunnel and
+	// "stv-cluster-"+Token on the steve tunnel.
+	Token string
+	// Params is the cluster's own API as reported to Rancher. Params.Address is the only
+	// address dials through the main tunnel may reach.
+	Params ClusterParams
+	// Dialer is shared by all agents; use NewWebsocketDialer. nil: system roots, 10 s.
+	Dialer *websocket.Dialer
+	// Backoff is the reconnect policy; the zero value means DefaultBackoff.
+	Backoff Backoff
+	// Log carries cluster=<name>; nil logs to a logger of this package's own.
+	Log *logrus.Entry
+	// Metrics are shared and aggregated; may be nil.
+	Metrics *AgentMetrics
+	// Limiter paces first connects across agents: Run waits on it before each tunnel's
+	// first attempt. nil: no pacing.
+	Limiter *rate.Limiter
+	// OnRefusedDial, if set, is called for each refused dial, on the session's read loop:
+	// keep it cheap and non-blocking.
+	OnRefusedDial func(cluster, proto, address string)
+}
+
+// Agent is one simulated cluster's cattle-cluster-agent: the main tunnel, through which
+// Rancher reaches the cluster's API, and the steve-aggregation tunnel, through which it
+// pings. Idle, an agent with both tunnels up runs six goroutines: one loop per tunnel, and
+// remotedialer's read loop and ping loop per session.
+type Agent struct {
+	name    string
+	opts    AgentOptions
+	dialer  *websocket.Dialer
+	backoff Backoff
+	log     *logrus.Entry
+	base    string // ws(s)://host/v3/connect
+	baseErr error
+	target  string // Params.Address normalised; "" if it is not host:port (nothing allowed)
+
+	registered atomic.Bool // the main tunnel had a session: /v3/connect from now on
+	running    atomic.Bool
+
+	main, steve tunnel
+
+	refusedMu     sync.Mutex
+	refusedLogged map[string]struct{} // addresses already logged, nil until the first
+}
+
+// AgentStatus is a snapshot of both tunnels.
+type AgentStatus struct {
+	Main  TunnelStatus `json:"main"`
+	Steve TunnelStatus `json:"steve"`
+}
+
+var (
+	ownLoggerOnce sync.Once
+	ownLogger     *logrus.Logger
+)
+
+// defaultLog is a logger separate from logrus's standard logger, which
+// QuietRemotedialerLogs turns down.
+func defaultLog() *logrus.Logger {
+	ownLoggerOnce.Do(func() { ownLogger = logrus.New() })
+	return ownLogger
+}
+
+// NewAgent creates a cluster's agent; Run connects it.
+func NewAgent(name string, opts AgentOptions) *Agent {
+	a := &Agent{name: name, opts: opts, dialer: opts.Dialer, backoff: opts.Backoff.normalized(), log: opts.Log}
+	if a.dialer == nil {
+		a.dialer = sharedDefaultDialer()
+	}
+	if a.log == nil {
+		a.log = logrus.NewEntry(defaultLog()).WithField("cluster", name)
+	}
+	a.base, a.baseErr = connectURL(opts.ServerURL)
+	a.target, _ = normalizeHostPort(opts.Params.Address)
+	a.main = tunnel{kind: tunnelMain, state: StateIdle}
+	a.steve = tunnel{kind: tunnelSteve, state: StateIdle}
+	return a
+}
+
+// Name is the cluster's name.
+func (a *Agent) Name() string { return a.name }
+
+// Run keeps both tunnels connected until ctx ends, and returns once both have stopped. An
+// agent runs once at a time; a concurrent second Run returns at once.
+func (a *Agent) Run(ctx context.Context) {
+	if !a.running.CompareAndSwap(false, true) {
+		a.log.Error("agent already running")
+		return
+	}
+	defer a.running.Store(false)
+	if a.target == "" {
+		a.log.WithField("address", a.opts.Params.Address).Warn("cluster address is not host:port: every dial through the main tunnel will be refused")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.runTunnel(ctx, &a.steve)
+	}()
+	a.runTunnel(ctx, &a.main)
+	<-done
+}
+
+// Status is a snapshot of both tunnels; safe to call concurrently with Run.
+func (a *Agent) Status() AgentStatus {
+	return AgentStatus{Main: a.main.status(), Steve: a.steve.status()}
+}
+
+// request builds one attempt's URL, headers and dial rules, as the real agent sends them.
+// Built per attempt rather than kept: the params header is a few KiB per cluster.
+func (a *Agent) request(k tunnelKind) (tunnelRequest, error) {
+	if a.baseErr != nil {
+		return tunnelRequest{}, a.baseErr
+	}
+	h := http.Header{}
+	if k == tunnelSteve {
+		// steve pkg/aggregation: the registration token with the stv-cluster- prefix.
+		h.Set("Authorization", "Bearer stv-cluster-"+a.opts.Token)
+		return tunnelRequest{url: a.base, headers: h, allow: allowSteve, dial: dialSteve}, nil
+	}
+	params, err := json.Marshal(TunnelParams{Cluster: &a.opts.Params})
+	if err != nil {
+		return tunnelRequest{}, err
+	}
+	// Exactly these two headers: no Authorization, and never X-API-Tunnel-ID, which with
+	// X-API-Tunnel-Token would be remotedialer peer authentication.
+	h.Set(remotedialer.Token, a.opts.Token)
+	h.Set("X-API-Tunnel-Params", base64.StdEncoding.EncodeToString(params))
+	url := a.base
+	if !a.registered.Load() {
+		url += "/register"
+	}
+	return tunnelRequest{url: url, headers: h, allow: a.allowMain, dial: a.dialMain}, nil
+}
+
+// QuietRemotedialerLogs turns logrus's standard logger down to Warn. remotedialer logs
+// through logrus's package-level functions, i.e. the standard logger, at Info on every
+// connect and disconnect ("Connecting to proxy", "Connected to proxy", "Proxy done"), which
+// at a thousand clusters floods the log; it offers no logger of its own to configure. Our
+// agents log through AgentOptions.Log, whose *logrus.Logger is not the standard one, so they
+// keep their level. remotedialer's Warn and Error lines stay visible: a failed handshake
+// still logs one Error line per attempt ("Failed to connect to proxy ...", paced by the
+// backoff). Call once, from the CLI; it never raises the level.
+func QuietRemotedialerLogs() {
+	if logrus.GetLevel() > logrus.WarnLevel {
+		logrus.SetLevel(logrus.WarnLevel)
+	}
+}
