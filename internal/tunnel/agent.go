@@ -42,8 +42,8 @@ type AgentOptions struct {
 
 // Agent is one simulated cluster's cattle-cluster-agent: the main tunnel, through which
 // Rancher reaches the cluster's API, and the steve-aggregation tunnel, through which it
-// pings. Idle, an agent with both tunnels up runs six goroutines: one loop per tunnel, and
-// remotedialer's read loop and ping loop per session.
+// pings. Idle, an agent with both tunnels up runs four goroutines: per tunnel, its loop
+// (which runs the session's read loop) and remotedialer's ping loop.
 type Agent struct {
 	name    string
 	opts    AgentOptions
@@ -153,13 +153,14 @@ func (a *Agent) request(k tunnelKind) (tunnelRequest, error) {
 }
 
 // QuietRemotedialerLogs turns logrus's standard logger down to Warn. remotedialer logs
-// through logrus's package-level functions, i.e. the standard logger, at Info on every
-// connect and disconnect ("Connecting to proxy", "Connected to proxy", "Proxy done"), which
-// at a thousand clusters floods the log; it offers no logger of its own to configure. Our
-// agents log through AgentOptions.Log, whose *logrus.Logger is not the standard one, so they
-// keep their level. remotedialer's Warn and Error lines stay visible: a failed handshake
-// still logs one Error line per attempt ("Failed to connect to proxy ...", paced by the
-// backoff). Call once, from the CLI; it never raises the level.
+// through logrus's package-level functions, i.e. the standard logger, and offers no logger
+// of its own to configure. Its server side logs at Info on every session ("Handling backend
+// connection request", "error in remotedialer server" when one ends), and its
+// ConnectToProxy/ClientConnect at Info on every connect; at a thousand clusters that floods
+// the log. (The agents here drive the client session directly and log through
+// AgentOptions.Log, whose *logrus.Logger is not the standard one, so they keep their level.)
+// remotedialer's Warn and Error lines stay visible. Call once, from the CLI; it never raises
+// the level.
 func QuietRemotedialerLogs() {
 	if logrus.GetLevel() > logrus.WarnLevel {
 		logrus.SetLevel(logrus.WarnLevel)

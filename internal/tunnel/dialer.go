@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -23,10 +21,11 @@ import (
 
 const (
 	// wsReadBufferSize is the websocket read buffer every tunnel holds for its whole life.
-	// Rancher → agent traffic is small (Connect frames, requests, pongs) and gorilla reads
-	// larger frame payloads straight into the caller's buffer, so a small one costs little
-	// throughput and saves ~3 KiB per tunnel against the 4 KiB default.
-	wsReadBufferSize = 1024
+	// Rancher → agent traffic is small (Connect frames, requests, pongs); gorilla reads
+	// payloads larger than the buffer straight into the caller's slice, and with TLS a read
+	// is served from the decrypted record anyway, so a small buffer costs no syscalls there
+	// and saves 3.5 KiB per tunnel against gorilla's 4 KiB default.
+	wsReadBufferSize = 512
 	// wsWriteBufferSize is big enough for one remotedialer Data frame (32 KiB of payload, the
 	// size its pipe reads) to go out as one websocket frame. Write buffers come from a pool
 	// and are held only while a message is written, so idle tunnels hold none.
@@ -37,19 +36,10 @@ const (
 	tlsSessionCacheSize = 64
 )
 
-// hookedDialers remembers the dialers NewWebsocketDialer built: only those carry the dial
-// hooks the reconnect loop relies on to end sessions without racing remotedialer (see
-// attempt). A few dialers per process at most.
-var hookedDialers sync.Map // *websocket.Dialer → struct{}
-
 // NewWebsocketDialer returns the websocket dialer all agents share. rancherCA nil means the
 // system roots. Tunnels speak HTTP/1.1 only (a websocket upgrade cannot ride HTTP/2), resume
 // TLS sessions through a shared cache, read through small buffers and write through a shared
 // buffer pool. No proxy support: the simulator talks to Rancher directly.
-//
-// Its dial hooks also record the handshake's HTTP status (so a refused handshake reports
-// "HTTP 401" rather than only "bad handshake") and close the connection when the agent's
-// Run context ends.
 func NewWebsocketDialer(rancherCA *x509.CertPool, handshakeTimeout time.Duration) *websocket.Dialer {
 	tlsConfig := &tls.Config{
 		RootCAs:            rancherCA,
@@ -58,21 +48,49 @@ func NewWebsocketDialer(rancherCA *x509.CertPool, handshakeTimeout time.Duration
 		ClientSessionCache: tls.NewLRUClientSessionCache(tlsSessionCacheSize),
 	}
 	nd := &net.Dialer{Timeout: handshakeTimeout}
-	d := &websocket.Dialer{
+	configs := &tlsConfigs{base: tlsConfig}
+	return &websocket.Dialer{
 		HandshakeTimeout: handshakeTimeout,
 		TLSClientConfig:  tlsConfig,
 		ReadBufferSize:   wsReadBufferSize,
 		WriteBufferSize:  wsWriteBufferSize,
 		WriteBufferPool:  &sync.Pool{},
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return dialTunnelConn(ctx, nd, network, addr, nil)
-		},
+		NetDialContext:   nd.DialContext,
+		// The TLS dial is gorilla's, except that the per-host config is shared: a tls.Conn
+		// keeps its config for life, and gorilla clones one per dial (~0.5 KiB per tunnel).
 		NetDialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return dialTunnelConn(ctx, nd, network, addr, tlsConfig)
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				host = addr
+			}
+			raw, err := nd.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			tc := tls.Client(raw, configs.forHost(host))
+			if err := tc.HandshakeContext(ctx); err != nil {
+				raw.Close()
+				return nil, err
+			}
+			return tc, nil
 		},
 	}
-	hookedDialers.Store(d, struct{}{})
-	return d
+}
+
+// tlsConfigs caches one client config per server name (there is one Rancher host).
+type tlsConfigs struct {
+	base   *tls.Config
+	byHost sync.Map // server name → *tls.Config
+}
+
+func (c *tlsConfigs) forHost(host string) *tls.Config {
+	if cfg, ok := c.byHost.Load(host); ok {
+		return cfg.(*tls.Config)
+	}
+	cfg := c.base.Clone()
+	cfg.ServerName = host
+	actual, _ := c.byHost.LoadOrStore(host, cfg)
+	return actual.(*tls.Config)
 }
 
 var (
@@ -86,136 +104,39 @@ func sharedDefaultDialer() *websocket.Dialer {
 	return defaultDialer
 }
 
-func isHookedDialer(d *websocket.Dialer) bool {
-	_, ok := hookedDialers.Load(d)
-	return ok
-}
-
-// attemptKey carries the current connect attempt from the reconnect loop, through
-// remotedialer and gorilla's DialContext, into dialTunnelConn.
-type attemptKey struct{}
-
-// attempt is one ConnectToProxyWithDialer call of one tunnel.
-//
-// Why the hooks: remotedialer#269 races Session.Close (deferred in ConnectToProxyWithDialer
-// when its context is cancelled) against Serve's startPings. With our dialer the loop hands
-// remotedialer a context that is never cancelled, and ends the session by closing its
-// connection when the Run context ends: Serve then returns first and ConnectToProxy
-// receives its error over a channel, which orders startPings before Close. On the wire this
-// is what remotedialer's own cancellation does (it closes the websocket without a close
-// frame).
-type attempt struct {
-	run    context.Context // the agent's Run context
-	status atomic.Int32    // HTTP status of the handshake response, 0 if none seen
-
-	// Guarded by the tunnel's mutex.
-	connected   bool
-	ended       bool
-	connectedAt time.Time
-}
-
-// dialTunnelConn dials Rancher for a websocket: TCP, TLS if tlsConfig is set. Inside an
-// attempt, the dial also ends with the Run context, and the connection is wrapped to sniff
-// the handshake status and to close when the Run context ends.
-func dialTunnelConn(ctx context.Context, nd *net.Dialer, network, addr string, tlsConfig *tls.Config) (net.Conn, error) {
-	att, _ := ctx.Value(attemptKey{}).(*attempt)
-	if att != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		stop := context.AfterFunc(att.run, cancel)
-		defer stop()
-	}
-	raw, err := nd.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	conn := raw
-	if tlsConfig != nil {
-		cfg := tlsConfig.Clone()
-		if cfg.ServerName == "" {
-			host, _, err := net.SplitHostPort(addr)
-			if err != nil {
-				host = addr
-			}
-			cfg.ServerName = host
-		}
-		tc := tls.Client(raw, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			raw.Close()
-			return nil, err
-		}
-		conn = tc
-	}
-	if att == nil {
-		return conn, nil
-	}
-	tc := &tunnelConn{Conn: conn, att: att}
-	tc.stop = context.AfterFunc(att.run, func() { conn.Close() })
-	return tc, nil
-}
-
-// tunnelConn is a websocket's connection inside an attempt.
-type tunnelConn struct {
-	net.Conn
-	att     *attempt
-	stop    func() bool
-	sniffed bool // reads are sequential: the handshake, then Serve's read loop
-}
-
-func (c *tunnelConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if !c.sniffed && n > 0 {
-		c.sniffed = true
-		c.att.status.Store(int32(httpStatus(p[:n])))
-	}
-	return n, err
-}
-
-func (c *tunnelConn) Close() error {
-	c.stop()
-	return c.Conn.Close()
-}
-
-// httpStatus parses the status code of an HTTP/1.x status line, 0 if there is none.
-func httpStatus(b []byte) int {
-	s := string(b[:min(len(b), 16)])
-	if !strings.HasPrefix(s, "HTTP/") {
-		return 0
-	}
-	_, rest, ok := strings.Cut(s, " ")
-	if !ok || len(rest) < 3 {
-		return 0
-	}
-	code, err := strconv.Atoi(rest[:3])
-	if err != nil {
-		return 0
-	}
-	return code
-}
-
 // HandshakeError is a websocket upgrade Rancher answered with something other than 101,
 // e.g. 401 for an unknown token or 400 for params it rejects.
 type HandshakeError struct {
 	StatusCode int
+	Body       string // the start of the response body, e.g. "failed authentication"
 	Err        error
 }
 
 func (e *HandshakeError) Error() string {
-	return fmt.Sprintf("%v (HTTP %d %s)", e.Err, e.StatusCode, http.StatusText(e.StatusCode))
+	msg := fmt.Sprintf("%v (HTTP %d %s", e.Err, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Body != "" {
+		msg += ": " + e.Body
+	}
+	return msg + ")"
 }
 
 func (e *HandshakeError) Unwrap() error { return e.Err }
 
-// describeError adds the sniffed handshake status to a bad-handshake error.
-func describeError(err error, att *attempt) error {
-	if err == nil {
-		return nil
+// handshakeError describes a failed websocket dial, with the response if there was one.
+func handshakeError(err error, resp *http.Response) error {
+	if resp == nil || resp.StatusCode == http.StatusSwitchingProtocols {
+		return err
 	}
-	if st := att.status.Load(); st != 0 && st != http.StatusSwitchingProtocols && errors.Is(err, websocket.ErrBadHandshake) {
-		return &HandshakeError{StatusCode: int(st), Err: err}
+	body := ""
+	if resp.Body != nil {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+		resp.Body.Close()
+		body = strings.TrimSpace(strings.ToValidUTF8(string(b), "?"))
+		if i := strings.IndexAny(body, "\r\n"); i >= 0 {
+			body = body[:i]
+		}
 	}
-	return err
+	return &HandshakeError{StatusCode: resp.StatusCode, Body: body, Err: err}
 }
 
 // connectURL is ws(s)://<host>/v3/connect for a Rancher base URL, as the agent builds it:
@@ -328,7 +249,7 @@ func (a *Agent) refuse(proto, address string) {
 	}
 	a.refusedMu.Unlock()
 	if first {
-		a.log.WithFields(logrus.Fields{"proto": proto, "address": address, "allowed": a.opts.Params.Address}).
+		a.log.WithFields(logrus.Fields{"cluster": a.name, "proto": proto, "address": address, "allowed": a.opts.Params.Address}).
 			Warn("refused a dial through the main tunnel (only the cluster's API address is allowed); the session is closed and reconnects")
 	}
 }

@@ -158,9 +158,13 @@ type Endpoint struct {
 	// handlers counts /v3/connect requests in progress, sessions included, so that Shutdown
 	// can wait until every session goroutine is gone.
 	handlers sync.WaitGroup
-	// openConns counts the endpoint's own connections through tunnels (checks, Dialer)
-	// that are not fully closed yet.
+	// openConns counts the health checks' connections through tunnels that are not fully
+	// closed yet.
 	openConns atomic.Int64
+
+	// tlsConfigs are the checks' client TLS configurations by CA (see sharedTLSConfig).
+	tlsMu      sync.Mutex
+	tlsConfigs map[string]*tls.Config
 }
 
 // epCluster is one registered cluster.
@@ -365,42 +369,56 @@ func (e *Endpoint) Register(name string) string {
 // Rancher's dialer factory does; with no session it fails at once. The connections it
 // returns ignore deadlines and close gracefully (see epConn).
 func (e *Endpoint) Dialer(clusterName string) remotedialer.Dialer {
-	return e.dialer(clusterName)
+	return e.dialer(clusterName, nil, true)
 }
 
-// dialer dials through the session with the client key, wrapping each connection in an epConn.
-func (e *Endpoint) dialer(clientKey string) remotedialer.Dialer {
+// dialer dials through the session with the client key, wrapping each connection in an
+// epConn; open, if set, counts the connections until they are fully closed; graceful
+// selects the close order (see epConn).
+func (e *Endpoint) dialer(clientKey string, open *atomic.Int64, graceful bool) remotedialer.Dialer {
 	d := e.tunnels.Dialer(clientKey)
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
 		c, err := d(ctx, network, address)
 		if err != nil {
 			return nil, err
 		}
-		e.openConns.Add(1)
-		return &epConn{Conn: c, open: &e.openConns}, nil
+		if open != nil {
+			open.Add(1)
+		}
+		return &epConn{Conn: c, open: open, graceful: graceful, metrics: e.metrics}, nil
 	}
 }
+
+// sessionReadBuffer is the websocket read buffer of a tunnel session (see Hijack).
+const sessionReadBuffer = 1024
 
 // epCloseGrace bounds how long a closed tunnel connection waits for the agent to close its end.
 const epCloseGrace = 2 * time.Second
 
 // epConn is a connection through a tunnel, as the endpoint uses it.
 //
-// Close lets the agent's side close first: it returns at once, and a goroutine reads until
-// the agent's end is gone (the agent's server closes after a Connection: close response or
-// a TLS close_notify), or epCloseGrace passes, before closing the remotedialer connection.
-// Closed in that order the stream is already gone on both ends and the close sends nothing.
-// Closed first from here, remotedialer v0.6.1's client races its own close of the stream
-// against ours (remotedialer#254, an unsynchronised connection.err; fixed in v0.6.2), which
-// -race reports in any test running agents and endpoint in one process, at every check.
+// Both ends of a stream closing at the same moment trips remotedialer v0.6.1's data race on
+// connection.err (remotedialer#254, fixed in v0.6.2) on the agent's side, which -race
+// reports in any test running agents and endpoint in one process. So each stream has one
+// side that closes first, and the other waits for it:
+//
+//   - graceful (main tunnel, TLS to the cluster's API): Close returns at once, and a
+//     goroutine reads until the agent's end is gone or epCloseGrace passes before closing the
+//     remotedialer connection. crypto/tls has sent close_notify by then; the cluster's API
+//     server answers it by closing, the agent sends the stream's end, and our close finds
+//     the stream gone and sends nothing.
+//   - not graceful (steve tunnel, /ping): Close closes at once, as Rancher's client does;
+//     the agent's ping handler answers Connection: close and waits for that close.
 //
 // Deadlines are ignored: a write deadline on a remotedialer connection closes the stream
 // once it passes, even after a successful write (crypto/tls sets one when it closes), and a
 // read deadline is stored unsynchronised. Timeouts come from contexts instead.
 type epConn struct {
 	net.Conn
-	closed atomic.Bool
-	open   *atomic.Int64 // the endpoint's count of connections not fully closed yet
+	closed   atomic.Bool
+	open     *atomic.Int64 // counts the connection until fully closed; nil: not counted
+	graceful bool
+	metrics  *endpointMetrics
 }
 
 func (c *epConn) Read(p []byte) (int, error) {
@@ -421,10 +439,21 @@ func (c *epConn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	if !c.graceful {
+		if c.open != nil {
+			defer c.open.Add(-1)
+		}
+		return c.Conn.Close()
+	}
 	go func() {
-		defer c.open.Add(-1)
+		if c.open != nil {
+			defer c.open.Add(-1)
+		}
 		// Closing the connection ends the drain if the agent does not close in time.
-		stop := time.AfterFunc(epCloseGrace, func() { _ = c.Conn.Close() })
+		stop := time.AfterFunc(epCloseGrace, func() {
+			c.metrics.closeTimeout()
+			_ = c.Conn.Close()
+		})
 		var buf [512]byte
 		for {
 			if _, err := c.Conn.Read(buf[:]); err != nil {
@@ -458,10 +487,10 @@ func (e *Endpoint) RESTConfig(clusterName string) (*rest.Config, error) {
 	if p == nil {
 		return nil, fmt.Errorf("cluster %q: the agent has not connected its main tunnel yet", clusterName)
 	}
-	return e.restConfigFor(clusterName, *p)
+	return e.restConfigFor(clusterName, *p, nil)
 }
 
-func (e *Endpoint) restConfigFor(name string, p ClusterParams) (*rest.Config, error) {
+func (e *Endpoint) restConfigFor(name string, p ClusterParams, open *atomic.Int64) (*rest.Config, error) {
 	ca, err := base64.StdEncoding.DecodeString(p.CACert)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %q: caCert is not base64: %w", name, err)
@@ -469,7 +498,7 @@ func (e *Endpoint) restConfigFor(name string, p ClusterParams) (*rest.Config, er
 	return &rest.Config{
 		Host:        apiEndpoint(p.Address),
 		BearerToken: p.Token,
-		Dial:        e.dialer(name),
+		Dial:        e.dialer(name, open, true),
 		Timeout:     restTimeout,
 		QPS:         -1, // no client-side rate limiter, as Rancher's cluster clients
 		UserAgent:   rest.DefaultKubernetesUserAgent() + " cluster " + name,
@@ -594,8 +623,8 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// waitConnsClosed waits, at most epCloseGrace and while ctx lasts, until the endpoint's own
-// tunnel connections have closed. Connections a Dialer caller keeps open are not waited for.
+// waitConnsClosed waits, at most epCloseGrace and while ctx lasts, until the health checks'
+// tunnel connections have closed. Connections of Dialer and RESTConfig users are not waited for.
 func (e *Endpoint) waitConnsClosed(ctx context.Context) {
 	deadline := time.NewTimer(epCloseGrace)
 	defer deadline.Stop()
@@ -707,6 +736,12 @@ func requestOf(r *http.Request) *epRequest {
 
 // serveConnect hands /v3/connect and /v3/connect/register to the one remotedialer server,
 // tracking the session the request becomes.
+//
+// The remotedialer server runs on a goroutine of its own, which becomes the session's read
+// loop, and this handler returns as soon as the connection is hijacked. net/http then drops
+// its per-connection state, which would otherwise live as long as the session: the
+// connection struct, its 4 KiB bufio.Writer and the request (whose params header alone is a
+// few KiB). See epResponseWriter.Hijack for the bufio.Reader.
 func (e *Endpoint) serveConnect(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(headerCattleAuth, "false")
 	e.mu.Lock()
@@ -717,31 +752,82 @@ func (e *Endpoint) serveConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	e.handlers.Add(1)
 	e.mu.Unlock()
-	defer e.handlers.Done()
 
 	er := &epRequest{}
-	r = r.WithContext(context.WithValue(r.Context(), epRequestKey{}, er))
-	e.tunnels.ServeHTTP(&epResponseWriter{ResponseWriter: w, e: e, req: er}, r)
-	if er.session != nil {
-		e.sessionEnded(er.session)
+	// Detached from the handler's context, which ends when this handler returns.
+	r = r.WithContext(context.WithValue(context.WithoutCancel(r.Context()), epRequestKey{}, er))
+	hw := &epResponseWriter{ResponseWriter: w, e: e, req: er, r: r, hijacked: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer e.handlers.Done()
+		defer close(done)
+		e.tunnels.ServeHTTP(hw, r)
+		if er.session != nil {
+			e.sessionEnded(er.session)
+		}
+	}()
+	select {
+	case <-hw.hijacked:
+	case <-done: // refused (400, 401) or failed before the hijack: the response is written
 	}
 }
 
-// epResponseWriter records the connection the websocket upgrade hijacks.
+// epResponseWriter is the writer remotedialer gets: it records the connection the websocket
+// upgrade hijacks, and lets the handler return from then on.
 type epResponseWriter struct {
 	http.ResponseWriter
-	e   *Endpoint
-	req *epRequest
+	e        *Endpoint
+	req      *epRequest
+	r        *http.Request
+	hijacked chan struct{}
+	// done is set once hijacked: the handler may have returned, and net/http's writer must
+	// not be touched again (remotedialer writes an error after a failed upgrade).
+	done bool
 }
 
 func (w *epResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err != nil || !w.req.authorized {
+	if err != nil {
 		return conn, brw, err
 	}
-	w.req.session = &epSession{cluster: w.req.cluster, steve: w.req.steve, conn: conn}
-	w.e.sessionStarted(w.req.session)
+	w.done = true
+	if w.req.authorized {
+		w.req.session = &epSession{cluster: w.req.cluster, steve: w.req.steve, conn: conn}
+		w.e.sessionStarted(w.req.session)
+	}
+	// gorilla adopts the hijacked bufio.Reader as its read buffer when it is larger than 256
+	// bytes. net/http's reads through its connection struct and would keep it alive, and is
+	// 4 KiB. With nothing buffered (a client sends nothing before the 101) a 1 KiB reader of
+	// the connection replaces it: crypto/tls buffers whole records anyway, so a small buffer
+	// only means more, cheap, copies. The writer only sizes the handshake buffer.
+	if brw.Reader.Buffered() == 0 {
+		brw = bufio.NewReadWriter(bufio.NewReaderSize(conn, sessionReadBuffer), bufio.NewWriterSize(conn, 16))
+	}
+	// Upgrade has read every header it needs by now; remotedialer keeps the request for the
+	// session's lifetime but only uses its context.
+	w.r.Header = nil
+	close(w.hijacked)
 	return conn, brw, nil
+}
+
+func (w *epResponseWriter) Header() http.Header {
+	if w.done {
+		return http.Header{}
+	}
+	return w.ResponseWriter.Header()
+}
+
+func (w *epResponseWriter) WriteHeader(code int) {
+	if !w.done {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *epResponseWriter) Write(b []byte) (int, error) {
+	if w.done {
+		return 0, http.ErrHijacked
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // Unwrap lets http.ResponseController reach the server's writer for anything else.
@@ -839,10 +925,15 @@ func (e *Endpoint) sessionEnded(s *epSession) {
 	c.mu.Unlock()
 	change.log()
 	e.metrics.sessionEnded(tunnelLabel(s.steve))
-	// Unlike Rancher, which notices at its next 15 s tick, re-check at once so that the state
-	// reflects a lost tunnel immediately.
-	e.health.schedule(c, time.Now())
+	// Unlike Rancher, which notices at its next 15 s tick, re-check soon so that the state
+	// reflects a lost tunnel within moments. Not at once: an agent going away ends its two
+	// sessions a few milliseconds apart, and a check started in between would have a stream
+	// open on the second as it ends, which remotedialer v0.6.1 races on (remotedialer#254).
+	e.health.schedule(c, time.Now().Add(sessionEndCheckDelay))
 }
+
+// sessionEndCheckDelay is how long after a session ends its cluster is checked.
+const sessionEndCheckDelay = 250 * time.Millisecond
 
 func tunnelLabel(steve bool) string {
 	if steve {
@@ -858,7 +949,7 @@ func (e *Endpoint) dialFromContext(ctx context.Context, network, address string)
 	if key == "" {
 		return nil, errors.New("endpoint: no tunnel selected for this dial")
 	}
-	return e.dialer(key)(ctx, network, address)
+	return e.dialer(key, &e.openConns, false)(ctx, network, address)
 }
 
 type epDialKey struct{}

@@ -19,6 +19,7 @@ type endpointMetrics struct {
 	checks        *prometheus.CounterVec
 	duration      prometheus.Histogram
 	lag           prometheus.Histogram
+	closeTimeouts prometheus.Counter
 }
 
 const endpointMetricsNamespace, endpointMetricsSubsystem = "scale_agent", "endpoint"
@@ -28,7 +29,7 @@ func newEndpointMetrics(reg prometheus.Registerer) *endpointMetrics {
 	m := &endpointMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "tunnel_requests_total",
-			Help: "Tunnel requests to /v3/connect by result: accepted, unauthorized (401), bad_request (400), upgrade_failed.",
+			Help: "Tunnel requests to /v3/connect by result: accepted (authorized), unauthorized (401), bad_request (400), upgrade_failed (authorized, websocket upgrade failed).",
 		}, []string{"result"}),
 		sessions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: ns, Subsystem: sub, Name: "sessions",
@@ -60,6 +61,10 @@ func newEndpointMetrics(reg prometheus.Registerer) *endpointMetrics {
 			Help:    "How late checks start after they are due; grows when the worker pool cannot keep up.",
 			Buckets: []float64{.001, .01, .1, .5, 1, 2.5, 5, 10, 30},
 		}),
+		closeTimeouts: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "stream_close_timeouts_total",
+			Help: "Streams through a main tunnel closed after waiting in vain for the agent's end to close first.",
+		}),
 	}
 	if reg != nil {
 		m.requests = registerOrExisting(reg, m.requests)
@@ -70,6 +75,7 @@ func newEndpointMetrics(reg prometheus.Registerer) *endpointMetrics {
 		m.checks = registerOrExisting(reg, m.checks)
 		m.duration = registerOrExisting(reg, m.duration)
 		m.lag = registerOrExisting(reg, m.lag)
+		m.closeTimeouts = registerOrExisting(reg, m.closeTimeouts)
 	}
 	return m
 }
@@ -120,3 +126,5 @@ func (m *endpointMetrics) checkDone(d time.Duration, res checkResult) {
 }
 
 func (m *endpointMetrics) checkLag(d time.Duration) { m.lag.Observe(d.Seconds()) }
+
+func (m *endpointMetrics) closeTimeout() { m.closeTimeouts.Inc() }

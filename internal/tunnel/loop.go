@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/rancher/remotedialer"
 	"github.com/sirupsen/logrus"
 )
@@ -107,9 +108,9 @@ type tunnelRequest struct {
 	dial    remotedialer.Dialer
 }
 
-// runTunnel is one tunnel's reconnect loop. One attempt at a time: the next starts only
-// after ConnectToProxyWithDialer returned, and it has closed its websocket by then, so a
-// tunnel never has two sessions of its own.
+// runTunnel is one tunnel's reconnect loop. One attempt at a time, each in this goroutine
+// (the websocket dial, then the session's read loop), so a tunnel never has two sessions of
+// its own: the next dial starts only after the previous websocket was closed.
 func (a *Agent) runTunnel(ctx context.Context, t *tunnel) {
 	defer a.stopped(t)
 	if a.opts.Limiter != nil {
@@ -117,13 +118,10 @@ func (a *Agent) runTunnel(ctx context.Context, t *tunnel) {
 			return
 		}
 	}
-	hooked := isHookedDialer(a.dialer)
 	retry := 0 // retries since the last session that stayed up
 	for ctx.Err() == nil {
 		t.setState(StateConnecting)
-		att := &attempt{run: ctx}
-		err := a.connect(ctx, t, att, hooked)
-		uptime, wasUp := a.ended(t, att)
+		uptime, wasUp, err := a.connect(ctx, t)
 		if ctx.Err() != nil {
 			return
 		}
@@ -138,69 +136,59 @@ func (a *Agent) runTunnel(ctx context.Context, t *tunnel) {
 	}
 }
 
-// connect runs one attempt: the handshake and, if it succeeds, the session until it ends.
-func (a *Agent) connect(ctx context.Context, t *tunnel, att *attempt, hooked bool) error {
+// connect runs one attempt: the websocket handshake and, if it succeeds, the remotedialer
+// session until it ends.
+//
+// This is remotedialer.ConnectToProxyWithDialer without its extra goroutine: that function
+// parks its caller in a select while Session.Serve runs in a goroutine of its own, which
+// costs a goroutine (and its stack) per tunnel, and its deferred Session.Close races with
+// Serve's startPings when the context is cancelled (remotedialer#269). Here Serve runs in
+// the loop's goroutine, Close follows it in the same goroutine, and the end of ctx closes
+// the websocket, which ends Serve. On the wire nothing changes: the same upgrade request,
+// the same client session (steve's own aggregation client is built this way), and the
+// websocket is closed without a close frame, as ConnectToProxy does.
+func (a *Agent) connect(ctx context.Context, t *tunnel) (uptime time.Duration, wasUp bool, err error) {
 	req, err := a.request(t.kind)
 	if err != nil {
-		return err
+		return 0, false, err
 	}
-	connCtx := ctx
-	if hooked {
-		// Never cancelled: the hooks end the session by closing its connection when ctx
-		// ends (see attempt for why).
-		connCtx = context.WithValue(context.WithoutCancel(ctx), attemptKey{}, att)
+	ws, resp, err := a.dial(ctx, req)
+	if err != nil {
+		return 0, false, handshakeError(err, resp)
 	}
-	onConnect := func(context.Context, *remotedialer.Session) error {
-		a.sessionUp(t, att)
-		return nil
-	}
-	err = remotedialer.ConnectToProxyWithDialer(connCtx, req.url, req.headers, req.allow, a.dialer, req.dial, onConnect)
-	return describeError(err, att)
+	defer ws.Close()
+	session := remotedialer.NewClientSessionWithDialer(req.allow, ws, req.dial)
+	defer session.Close()
+	// Cancelled when the session ends: the ping loop and the streams' dials end with it.
+	sessionCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { ws.Close() })
+	defer stop()
+
+	since := a.sessionUp(t)
+	_, err = session.Serve(sessionCtx)
+	return time.Since(since), true, err
 }
 
-// sessionUp is onConnect: it records the session and returns at once (remotedialer runs it
-// in its own goroutine; it may run after the session already ended).
-func (a *Agent) sessionUp(t *tunnel, att *attempt) {
+// sessionUp records a session that came up.
+func (a *Agent) sessionUp(t *tunnel) time.Time {
 	now := time.Now()
 	t.mu.Lock()
-	att.connected = true
-	att.connectedAt = now
 	t.connects++
 	reconnect := t.connects > 1
 	if reconnect {
 		t.reconnects++
 	}
-	live := !att.ended
-	if live {
-		t.state = StateConnected
-		t.since = now
-	}
+	t.state = StateConnected
+	t.since = now
 	t.mu.Unlock()
 	if t.kind == tunnelMain {
 		// The real agent writes ./connected here: later connects use /v3/connect.
 		a.registered.Store(true)
 	}
-	a.opts.Metrics.sessionUp(t.kind, reconnect, live)
+	a.opts.Metrics.sessionUp(t.kind, reconnect)
 	a.log.WithField("tunnel", t.kind.String()).Debug("tunnel connected")
-}
-
-// ended records the end of an attempt and reports how long its session was up.
-func (a *Agent) ended(t *tunnel, att *attempt) (uptime time.Duration, wasUp bool) {
-	t.mu.Lock()
-	att.ended = true
-	if att.connected {
-		uptime, wasUp = time.Since(att.connectedAt), true
-	}
-	down := t.state == StateConnected
-	if down {
-		t.state = StateConnecting
-		t.since = time.Time{}
-	}
-	t.mu.Unlock()
-	if down {
-		a.opts.Metrics.sessionDown(t.kind)
-	}
-	return uptime, wasUp
+	return now
 }
 
 // failed records an attempt or session that ended while the agent was still running.
@@ -212,11 +200,19 @@ func (a *Agent) failed(t *tunnel, err error, wasUp bool, uptime time.Duration) {
 		msg = err.Error()
 	}
 	t.mu.Lock()
+	down := t.state == StateConnected
+	if down {
+		t.state = StateConnecting
+		t.since = time.Time{}
+	}
 	repeated := msg == t.lastErr
 	t.failures++
 	t.lastErr = msg
 	t.lastErrTime = time.Now()
 	t.mu.Unlock()
+	if down {
+		a.opts.Metrics.sessionDown(t.kind)
+	}
 	a.opts.Metrics.failure(t.kind)
 	log := a.log.WithFields(logrus.Fields{"tunnel": t.kind.String(), "error": msg})
 	switch {
@@ -238,4 +234,23 @@ func (a *Agent) stopped(t *tunnel) {
 	if down {
 		a.opts.Metrics.sessionDown(t.kind)
 	}
+}
+
+type dialResult struct {
+	ws   *websocket.Conn
+	resp *http.Response
+	err  error
+}
+
+// dial runs the websocket dial in a short-lived goroutine: the TLS handshake needs a deep
+// stack, and a goroutine's stack only shrinks by half per GC (and only while it uses less
+// than a quarter), so the long-lived loop goroutine would keep a larger stack.
+func (a *Agent) dial(ctx context.Context, req tunnelRequest) (*websocket.Conn, *http.Response, error) {
+	ch := make(chan dialResult, 1)
+	go func() {
+		ws, resp, err := a.dialer.DialContext(ctx, req.url, req.headers)
+		ch <- dialResult{ws, resp, err}
+	}()
+	r := <-ch
+	return r.ws, r.resp, r.err
 }

@@ -82,7 +82,7 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 
 // The methods below accept a nil receiver: metrics are optional.
 
-func (m *AgentMetrics) sessionUp(k tunnelKind, reconnect, live bool) {
+func (m *AgentMetrics) sessionUp(k tunnelKind, reconnect bool) {
 	if m == nil {
 		return
 	}
@@ -90,9 +90,7 @@ func (m *AgentMetrics) sessionUp(k tunnelKind, reconnect, live bool) {
 	if reconnect {
 		m.reconnects[k].Inc()
 	}
-	if live {
-		m.connected[k].Inc()
-	}
+	m.connected[k].Inc()
 }
 
 func (m *AgentMetrics) sessionDown(k tunnelKind) {

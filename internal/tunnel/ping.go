@@ -15,9 +15,10 @@ import (
 // makes through it (not-used:80 for the 15-second /ping, 127.0.0.1:6080 for the UI proxy)
 // from an in-process listener. Here each dial becomes a net.Pipe whose server end is read by
 // one short-lived goroutine that answers a single request with Connection: close (GET /ping
-// → 200 "pong", anything else → 404) and ends when the client has closed. Nothing runs between pings: no listener, no accept loop, no
-// idle keep-alive connection (which would hold three goroutines and their buffers per
-// cluster between Rancher's checks). Rancher's HTTP client simply dials again next time.
+// → 200 "pong", anything else → 404) and ends once the client has closed. Nothing runs
+// between pings: no listener, no accept loop, no idle keep-alive connection (which would
+// hold three goroutines and their buffers per cluster between Rancher's checks); Rancher's
+// HTTP client simply dials again next time.
 
 // steveRequestTimeout bounds a piped connection's life: the request, and the wait for the
 // client to close after the response.
@@ -56,9 +57,15 @@ var (
 	badRequestResponse = canned("400 Bad Request", "text/plain; charset=utf-8", "", "400 Bad Request")
 )
 
-// serveSteveConn answers one request on a piped connection and closes it.
+// serveSteveConn answers one request on a piped connection, then waits for the client to
+// close it.
 func serveSteveConn(c net.Conn) {
-	defer c.Close()
+	defer func() {
+		// Clearing the deadline stops its timers, which would otherwise keep the closed
+		// pipe reachable until they fire.
+		_ = c.SetDeadline(time.Time{})
+		c.Close()
+	}()
 	_ = c.SetDeadline(time.Now().Add(steveRequestTimeout))
 	br := steveReaders.Get().(*bufio.Reader)
 	br.Reset(c)
