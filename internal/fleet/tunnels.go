@@ -55,7 +55,11 @@ func (f *Fleet) startTunnels(ctx context.Context, cfg *TunnelConfig) error {
 	if err != nil {
 		return err
 	}
-	if err := ep.Start(ctx); err != nil {
+	// The endpoint and the agents live until Shutdown, not as long as the start-up context;
+	// Shutdown stops the agents first, then the endpoint.
+	agentCtx, cancel := context.WithCancel(context.Background())
+	f.stopAgents = cancel
+	if err := ep.Start(context.Background()); err != nil {
 		return fmt.Errorf("embedded endpoint: %w", err)
 	}
 	f.Endpoint = ep
@@ -72,8 +76,6 @@ func (f *Fleet) startTunnels(ctx context.Context, cfg *TunnelConfig) error {
 		limiter = rate.NewLimiter(rate.Limit(cfg.ConnectRate), max(1, int(cfg.ConnectRate/10)))
 	}
 	caCert := base64.StdEncoding.EncodeToString(f.Authority.CertPEM)
-	agentCtx, cancel := context.WithCancel(context.Background())
-	f.stopAgents = cancel
 	for _, c := range f.Clusters {
 		saToken, err := c.ServiceAccountToken(agentNamespace, agentServiceAccount)
 		if err != nil {
@@ -110,6 +112,9 @@ func (f *Fleet) stopTunnels(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+	}
+	if f.Endpoint == nil {
+		return nil
 	}
 	return f.Endpoint.Shutdown(ctx)
 }
