@@ -4,7 +4,7 @@ BIN       := bin/scale-cluster-agent
 STATE_DIR ?= .scale-cluster-agent
 RUN_ARGS  ?=
 
-.PHONY: all build run test unit e2e bench apidocs vet fmt clean
+.PHONY: all build run test unit race e2e bench apidocs vet fmt clean
 
 all: build
 
@@ -14,8 +14,9 @@ build:
 run: build
 	$(BIN) run --state-dir $(STATE_DIR) $(RUN_ARGS)
 
-# Everything: static checks, unit tests, end-to-end tests with the real kubectl.
-test: vet unit e2e
+# Everything: static checks, unit tests, the race detector on the concurrent packages,
+# end-to-end tests with the real kubectl.
+test: vet unit race e2e
 
 vet:
 	@unformatted=$$(gofmt -l cmd internal test hack 2>/dev/null); \
@@ -24,6 +25,9 @@ vet:
 
 unit:
 	$(GO) test -count=1 -timeout 10m ./internal/... ./cmd/... ./hack/...
+
+race:
+	$(GO) test -race -count=1 -timeout 10m ./internal/mockapi/... ./internal/tunnel/... ./internal/fleet/...
 
 e2e: build
 	SCA_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m ./test/e2e/...

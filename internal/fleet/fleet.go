@@ -51,11 +51,13 @@ type Fleet struct {
 	// Endpoint is the embedded Rancher-compatible endpoint, when tunnels run against it.
 	Endpoint *tunnel.Endpoint
 
-	log        *logrus.Entry
-	stopTrim   context.CancelFunc
-	tunnels    []clusterTunnels
-	stopAgents context.CancelFunc
-	agents     sync.WaitGroup
+	log      *logrus.Entry
+	stopTrim context.CancelFunc
+	tunnels  []clusterTunnels
+	// endpointOpts are the embedded endpoint's options for a listen address.
+	endpointOpts func(addr string) tunnel.EndpointOptions
+	stopAgents   context.CancelFunc
+	agents       sync.WaitGroup
 }
 
 // LoadOptions are the fixture options matching what this build serves.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +40,7 @@ const agentNamespace, agentServiceAccount = "cattle-system", "cattle"
 type clusterTunnels struct {
 	cluster *mockapi.Cluster
 	agent   *tunnel.Agent
+	token   string
 }
 
 // startTunnels starts the embedded endpoint, registers every cluster with it and starts each
@@ -48,10 +50,13 @@ func (f *Fleet) startTunnels(ctx context.Context, cfg *TunnelConfig) error {
 	if err != nil {
 		return fmt.Errorf("endpoint certificate: %w", err)
 	}
-	ep, err := tunnel.NewEndpoint(tunnel.EndpointOptions{
-		Certificate: cert, CACertPEM: f.Authority.CertPEM, HealthInterval: cfg.HealthInterval,
-		ReadyzCheck: !cfg.LegacyHealthCheck, Log: f.log.WithField("component", "endpoint"), Registerer: cfg.Registerer,
-	})
+	f.endpointOpts = func(addr string) tunnel.EndpointOptions {
+		return tunnel.EndpointOptions{
+			Address: addr, Certificate: cert, CACertPEM: f.Authority.CertPEM, HealthInterval: cfg.HealthInterval,
+			ReadyzCheck: !cfg.LegacyHealthCheck, Log: f.log.WithField("component", "endpoint"), Registerer: cfg.Registerer,
+		}
+	}
+	ep, err := tunnel.NewEndpoint(f.endpointOpts(""))
 	if err != nil {
 		return err
 	}
@@ -81,9 +86,10 @@ func (f *Fleet) startTunnels(ctx context.Context, cfg *TunnelConfig) error {
 		if err != nil {
 			return fmt.Errorf("cluster %s: agent token: %w", c.Name(), err)
 		}
+		token := ep.Register(c.Name())
 		a := tunnel.NewAgent(c.Name(), tunnel.AgentOptions{
 			ServerURL: ep.URL(),
-			Token:     ep.Register(c.Name()),
+			Token:     token,
 			Params:    tunnel.ClusterParams{Address: c.Address(), Token: saToken, CACert: caCert},
 			Dialer:    wsDialer,
 			Backoff:   cfg.Backoff,
@@ -91,13 +97,39 @@ func (f *Fleet) startTunnels(ctx context.Context, cfg *TunnelConfig) error {
 			Metrics:   metrics,
 			Limiter:   limiter,
 		})
-		f.tunnels = append(f.tunnels, clusterTunnels{cluster: c, agent: a})
+		f.tunnels = append(f.tunnels, clusterTunnels{cluster: c, agent: a, token: token})
 		f.agents.Add(1)
 		go func() {
 			defer f.agents.Done()
 			a.Run(agentCtx)
 		}()
 	}
+	return nil
+}
+
+// RestartEndpoint stops the embedded endpoint, which ends every tunnel, and starts a new one
+// on the same address that knows the same clusters and tokens, as a restarted Rancher does.
+// The agents reconnect by themselves.
+func (f *Fleet) RestartEndpoint(ctx context.Context) error {
+	old := f.Endpoint
+	if old == nil {
+		return fmt.Errorf("no embedded endpoint")
+	}
+	addr := strings.TrimPrefix(old.URL(), "https://")
+	if err := old.Shutdown(ctx); err != nil {
+		return err
+	}
+	ep, err := tunnel.NewEndpoint(f.endpointOpts(addr))
+	if err != nil {
+		return err
+	}
+	for _, t := range f.tunnels {
+		ep.RegisterWithToken(t.cluster.Name(), t.token)
+	}
+	if err := ep.Start(context.Background()); err != nil {
+		return err
+	}
+	f.Endpoint = ep
 	return nil
 }
 

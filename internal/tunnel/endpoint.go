@@ -338,16 +338,21 @@ func caChecksumOf(pem []byte) string {
 // Register creates cluster name, as creating an imported cluster in Rancher does, and
 // returns its registration token. It is idempotent: the same name gets the same token.
 func (e *Endpoint) Register(name string) string {
+	return e.RegisterWithToken(name, "")
+}
+
+// RegisterWithToken is Register with a given token (a new one when empty): a restarted
+// endpoint takes its clusters back with the tokens their agents hold, as Rancher keeps them.
+func (e *Endpoint) RegisterWithToken(name, token string) string {
 	e.mu.Lock()
 	if c, ok := e.clusters[name]; ok {
 		e.mu.Unlock()
 		return c.token
 	}
-	var token string
-	for {
+	for token == "" {
 		token = newRegistrationToken()
-		if _, taken := e.tokens[token]; !taken {
-			break
+		if _, taken := e.tokens[token]; taken {
+			token = ""
 		}
 	}
 	c := &epCluster{

@@ -505,9 +505,9 @@ func (e *Endpoint) updateStateLocked(c *epCluster) stateChange {
 // stateRank orders the states by progress, to tell progress from regressions.
 var stateRank = map[string]int{statePending: 0, stateConnecting: 1, stateUnavailable: 1, stateConnected: 2, stateReady: 3}
 
-// log writes one line per change: Info for reaching ready or unavailable and for going
-// backwards, Debug for the steps of a normal start-up, so that a fleet coming up logs one
-// Info line per cluster.
+// log writes one line per change: Info for going unavailable or backwards, Debug for the
+// steps of a normal start-up, so that a thousand clusters coming up log nothing per cluster
+// (the progress line and /status tell that story).
 func (ch stateChange) log() {
 	if ch.c == nil {
 		return
@@ -516,7 +516,7 @@ func (ch stateChange) log() {
 	if ch.err != "" && ch.to != stateReady {
 		l = l.WithField("error", ch.err)
 	}
-	if ch.to == stateReady || ch.to == stateUnavailable || stateRank[ch.to] < stateRank[ch.from] {
+	if ch.to == stateUnavailable || stateRank[ch.to] < stateRank[ch.from] {
 		l.Info("cluster state changed")
 	} else {
 		l.Debug("cluster state changed")

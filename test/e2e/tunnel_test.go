@@ -196,3 +196,31 @@ func TestTunnelRefusedDial(t *testing.T) {
 		t.Fatalf("nodes through the tunnel after the refusals: %v, %v", nodes, err)
 	}
 }
+
+// TestTunnelEndpointRestart: stopping and restarting the endpoint (same address, same
+// tokens, like a restarted Rancher) brings every cluster back, with one session per tunnel.
+func TestTunnelEndpointRestart(t *testing.T) {
+	t.Parallel()
+	const n = 20
+	fl := startTunnelFleet(t, n)
+	waitSummary(t, fl, 30*time.Second, func(s status.Summary) bool { return s.Ready == n })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := fl.RestartEndpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitSummary(t, fl, 60*time.Second, func(s status.Summary) bool { return s.Ready == n })
+	for _, c := range fl.Report().Clusters {
+		if c.Main.Connects != 2 || c.Steve.Connects != 2 {
+			t.Errorf("%s: main connects %d, steve connects %d; want 2 each (one before, one after the restart)", c.Name, c.Main.Connects, c.Steve.Connects)
+		}
+		if c.Main.State != "connected" || c.Steve.State != "connected" {
+			t.Errorf("%s: tunnels %s/%s after the restart", c.Name, c.Main.State, c.Steve.State)
+		}
+	}
+	for name, st := range fl.Endpoint.States() {
+		if !st.MainConnected || !st.SteveConnected || st.DuplicateSessions != 0 {
+			t.Errorf("%s: endpoint sees main %v steve %v, duplicate sessions %d", name, st.MainConnected, st.SteveConnected, st.DuplicateSessions)
+		}
+	}
+}
