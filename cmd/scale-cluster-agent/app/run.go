@@ -37,6 +37,7 @@ type runFlags struct {
 	backoffMax        time.Duration
 	healthInterval    time.Duration
 	legacyHealthCheck bool
+	perClusterMetrics bool
 }
 
 func newRunCommand(log *logrus.Logger) *cobra.Command {
@@ -77,6 +78,7 @@ shuts every cluster down cleanly.`,
 	fl.DurationVar(&f.backoffMax, "backoff-max", tunnel.DefaultBackoff.Max, "longest reconnect delay")
 	fl.DurationVar(&f.healthInterval, "health-interval", 15*time.Second, "how often the embedded endpoint checks each cluster, as Rancher does")
 	fl.BoolVar(&f.legacyHealthCheck, "legacy-health-check", false, "check GET /api/v1/namespaces/kube-system (Rancher <= 2.13) instead of /readyz")
+	fl.BoolVar(&f.perClusterMetrics, "per-cluster-metrics", false, "also export per-cluster series on /metrics (many series at thousands of clusters)")
 	return cmd
 }
 
@@ -119,6 +121,9 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 	fl, err := fleet.Start(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if f.perClusterMetrics {
+		reg.MustRegister(status.NewClusterCollector(fl.Report))
 	}
 	var statusSrv *status.Server
 	if f.statusAddr != "" {
