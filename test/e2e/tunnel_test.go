@@ -151,7 +151,16 @@ func TestTunnelRefusedDial(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	for _, target := range []string{b.Address(), other.Addr().String(), "192.0.2.10:443"} {
+	clusterA := func() status.Cluster {
+		for _, c := range fl.Report().Clusters {
+			if c.Name == a.Name() {
+				return c
+			}
+		}
+		t.Fatalf("no cluster %s in the report", a.Name())
+		return status.Cluster{}
+	}
+	for i, target := range []string{b.Address(), other.Addr().String(), "192.0.2.10:443"} {
 		conn, err := fl.Endpoint.Dialer(a.Name())(context.Background(), "tcp", target)
 		if err == nil {
 			// remotedialer reports a refused dial on the first read.
@@ -162,13 +171,12 @@ func TestTunnelRefusedDial(t *testing.T) {
 		if err == nil {
 			t.Errorf("dial through %s's tunnel to %s succeeded", a.Name(), target)
 		}
+		// The refusal ends the session; the agent counts it and connects again.
+		want := int64(i + 1)
 		waitSummary(t, fl, 20*time.Second, func(status.Summary) bool {
-			for _, c := range fl.Report().Clusters {
-				if c.Name == a.Name() {
-					return c.Main.State == "connected"
-				}
-			}
-			return false
+			c := clusterA()
+			st, _ := fl.Endpoint.ClusterState(a.Name())
+			return c.RefusedDials == want && c.Main.State == "connected" && c.Main.Connects == want+1 && st.MainConnected
 		})
 	}
 	var ra, rb status.Cluster
