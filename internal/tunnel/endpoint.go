@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"math/big"
 	"net"
@@ -153,6 +154,7 @@ type Endpoint struct {
 	sessions map[*epSession]struct{}
 	listener net.Listener
 	srv      *http.Server
+	errorLog *io.PipeWriter // the server's error log; closing it ends logrus's reader
 	started  bool
 	closed   bool
 	// handlers counts /v3/connect requests in progress, sessions included, so that Shutdown
@@ -175,7 +177,7 @@ type epCluster struct {
 
 	mu            sync.Mutex
 	params        *ClusterParams
-	client        *epClient // built on demand from params, dropped when they change
+	client        *epClient // built on demand; dropped when the params change or the main tunnel goes
 	mainSessions  int
 	steveSessions int
 	everSession   bool
@@ -266,12 +268,13 @@ func (e *Endpoint) Start(ctx context.Context) error {
 	mux.HandleFunc("/v3/settings/cacerts", e.serveCACerts)
 	mux.HandleFunc("/v3/connect", e.serveConnect)
 	mux.HandleFunc("/v3/connect/register", e.serveConnect)
+	e.errorLog = e.log.WriterLevel(logrus.DebugLevel)
 	e.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       90 * time.Second,
 		// Failed handshakes (curl --insecure probing, agents going away) are routine here.
-		ErrorLog: log.New(e.log.WriterLevel(logrus.DebugLevel), "", 0),
+		ErrorLog: log.New(e.errorLog, "", 0),
 		TLSConfig: &tls.Config{
 			Certificates: []tls.Certificate{e.opts.Certificate},
 			MinVersion:   tls.VersionTLS12,
@@ -624,6 +627,9 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 	}
 	if werr := waitContext(ctx, e.handlers.Wait); werr != nil && err == nil {
 		err = fmt.Errorf("endpoint: tunnel sessions still ending: %w", werr)
+	}
+	if e.errorLog != nil {
+		_ = e.errorLog.Close()
 	}
 	return err
 }

@@ -14,14 +14,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/rancher/remotedialer"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,6 +44,8 @@ type epFakeAPI struct {
 	failReadyz                              atomic.Bool
 	readyz, readyzFailed, kubeSystem, lists atomic.Int64
 	l                                       *epPipeListener
+	handler                                 http.Handler
+	tls                                     *tls.Config
 }
 
 func epNewFakeAPI(t testing.TB, auth *pki.Authority, cleanup func(func()), nodes int) *epFakeAPI {
@@ -87,7 +92,9 @@ func epNewFakeAPI(t testing.TB, auth *pki.Authority, cleanup func(func()), nodes
 		}
 		mux.ServeHTTP(w, r)
 	})
-	f.l = epServePipes(cleanup, h, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+	f.handler = h
+	f.tls = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+	f.l = epServePipes(cleanup, h, f.tls)
 	return f
 }
 
@@ -259,7 +266,8 @@ func TestEndpointCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestEndpointCostAgents$", "-test.v")
-	cmd.Env = append(os.Environ(), "EP_COST_AGENTS_URL="+env.e.URL(), "EP_COST_AGENTS_CA="+caFile,
+	cmd.Env = append(os.Environ(), // EP_COST_REAL_AGENT=1 passes through: the agent side's Agent
+		"EP_COST_AGENTS_URL="+env.e.URL(), "EP_COST_AGENTS_CA="+caFile,
 		"EP_COST_AGENTS_TOKENS="+tokFile)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -332,9 +340,11 @@ func TestEndpointCost(t *testing.T) {
 
 type epUsage struct{ heap, stack, goroutines, rss int64 }
 
+// epMeasure collects garbage and returns freed memory to the OS first, as the fleet's memory
+// trimming does, so that RSS shows what is kept rather than what was churned.
 func epMeasure() epUsage {
 	runtime.GC()
-	runtime.GC()
+	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	u := epUsage{heap: int64(ms.HeapAlloc), stack: int64(ms.StackInuse), goroutines: int64(runtime.NumGoroutine())}
@@ -380,13 +390,43 @@ func TestEndpointCostAgents(t *testing.T) {
 	}
 	steve := remotedialer.Dialer(epSteveDialer)
 	wss := strings.Replace(url, "https://", "wss://", 1)
+	real := os.Getenv("EP_COST_REAL_AGENT") != ""
+	var params ClusterParams
+	var wsDialer *websocket.Dialer
+	if real {
+		// The real agent dials the cluster API over TCP: one listener for all of them.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: f.handler, TLSConfig: f.tls}
+		go func() { _ = srv.ServeTLS(ln, "", "") }()
+		t.Cleanup(func() { _ = srv.Close() })
+		params = ClusterParams{Address: ln.Addr().String(), Token: f.token, CACert: base64.StdEncoding.EncodeToString(auth.CertPEM)}
+		wsDialer = NewWebsocketDialer(pool, 10*time.Second)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var agents sync.WaitGroup
+	t.Cleanup(func() {
+		stop()
+		agents.Wait()
+	})
 	sc := bufio.NewScanner(strings.NewReader(string(tokens)))
 	count := 0
 	for sc.Scan() {
 		parts := strings.Fields(sc.Text())
-		token := parts[1]
-		t.Cleanup(epDialTunnelURL(t, pool, wss+"/v3/connect/register", epMainHeaders(token, f.params(auth.CertPEM)), f.dialer()).drop)
-		t.Cleanup(epDialTunnelURL(t, pool, wss+"/v3/connect", epSteveHeaders(token), steve).drop)
+		name, token := parts[0], parts[1]
+		if real {
+			a := NewAgent(name, AgentOptions{ServerURL: url, Token: token, Params: params, Dialer: wsDialer, Log: epQuietLog()})
+			agents.Add(1)
+			go func() {
+				defer agents.Done()
+				a.Run(ctx)
+			}()
+		} else {
+			t.Cleanup(epDialTunnelURL(t, pool, wss+"/v3/connect/register", epMainHeaders(token, f.params(auth.CertPEM)), f.dialer()).drop)
+			t.Cleanup(epDialTunnelURL(t, pool, wss+"/v3/connect", epSteveHeaders(token), steve).drop)
+		}
 		count++
 		if count%50 == 0 {
 			time.Sleep(50 * time.Millisecond) // paced like the agents' connect rate
