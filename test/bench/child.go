@@ -18,16 +18,19 @@ import (
 
 	"github.com/rancher/scale-cluster-agent/internal/fleet"
 	"github.com/rancher/scale-cluster-agent/internal/pki"
+	"github.com/rancher/scale-cluster-agent/internal/tunnel"
 )
 
-// Child process mode (-child fleet|listeners): the bench re-executes itself so that each
-// footprint figure comes from a fresh process.
+// Child process mode (-child fleet|fleet-tunnels|listeners): the bench re-executes itself
+// so that each footprint figure comes from a fresh process.
 //
-// A child serves n simulated clusters through fleet.Start, as the binary does, or n minimal
-// TLS listeners (the baseline; it prints "listen ADDR" for each). When ready it prints
-// "Serving ... in T". A "measure" line on stdin makes it collect garbage and print its live
-// heap and goroutines as one "stats {json}" line. It exits when stdin closes, on SIGTERM, or
-// after ten minutes, so that it never outlives the bench by much.
+// A child serves n simulated clusters through fleet.Start, as the binary does (with
+// "fleet-tunnels", each connected to the embedded endpoint through its tunnels, and ready
+// only once every cluster is), or n minimal TLS listeners (the baseline; it prints "listen
+// ADDR" for each). When ready it prints "Serving ... in T". A "measure" line on stdin makes
+// it collect garbage and print its live heap and goroutines as one "stats {json}" line. It
+// exits when stdin closes, on SIGTERM, or after ten minutes, so that it never outlives the
+// bench by much.
 const (
 	childReady = "Serving "
 	childStats = "stats "
@@ -46,10 +49,15 @@ func childMain(kind string, n int, stateDir, heapProfile string) error {
 
 	var startup time.Duration
 	switch kind {
-	case "fleet":
+	case "fleet", childFleetTunnels:
 		log := logrus.New()
 		log.SetOutput(io.Discard)
-		fl, err := fleet.Start(ctx, fleet.Config{StateDir: stateDir, Clusters: n, Log: logrus.NewEntry(log)})
+		cfg := fleet.Config{StateDir: stateDir, Clusters: n, Log: logrus.NewEntry(log)}
+		if kind == childFleetTunnels {
+			tunnel.QuietRemotedialerLogs()
+			cfg.Tunnels = benchTunnelConfig()
+		}
+		fl, err := fleet.Start(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -59,6 +67,12 @@ func childMain(kind string, n int, stateDir, heapProfile string) error {
 			_ = fl.Shutdown(sctx)
 		}()
 		startup = fl.StartupTime
+		if kind == childFleetTunnels {
+			// Ready, as far as the bench is concerned, once every cluster is.
+			if err := waitAllReady(ctx, fl, connectTimeout); err != nil {
+				return err
+			}
+		}
 	case "listeners":
 		auth, err := pki.LoadOrCreate(stateDir)
 		if err != nil {
@@ -79,7 +93,7 @@ func childMain(kind string, n int, stateDir, heapProfile string) error {
 			fmt.Printf("listen %s\n", a)
 		}
 	default:
-		return fmt.Errorf("-child %q: want fleet or listeners", kind)
+		return fmt.Errorf("-child %q: want fleet, %s or listeners", kind, childFleetTunnels)
 	}
 	fmt.Printf("%s%d %s in %s\n", childReady, n, kind, startup)
 

@@ -11,6 +11,10 @@
 // in this process, each against a minimal net/http TLS handler that answers with the bytes
 // captured from the mock.
 //
+// Tunnels (tunnels.go): how long -clusters clusters take to connect to the embedded endpoint,
+// what a connected idle cluster costs with both tunnels, and a GET through a cluster's main
+// tunnel against the same GET made directly.
+//
 //	go run ./test/bench -binary bin/scale-cluster-agent [-clusters 1000] [-duration 3s] [-json out.json]
 package main
 
@@ -40,6 +44,12 @@ type options struct {
 	reps        int
 	rounds      int
 
+	// Tunnel figures (tunnels.go).
+	tunnels         bool
+	latencyClusters int
+	latencyRequests int
+	latencyNewConns int
+
 	// Child process mode (child.go).
 	child    string
 	stateDir string
@@ -56,7 +66,11 @@ func main() {
 	flag.StringVar(&o.heapProfile, "heapprofile", "", "write heap profiles of processes serving -clusters clusters (FILE) and 1 cluster (FILE.base), for go tool pprof -top -diff_base")
 	flag.IntVar(&o.rounds, "rounds", 3, "each throughput comparison alternates mock and baseline this many times, -duration/rounds each")
 	flag.IntVar(&o.reps, "reps", 3, "runs of the binary per cluster count; medians are reported")
-	flag.StringVar(&o.child, "child", "", "internal: run as a footprint child serving a fleet or listeners")
+	flag.BoolVar(&o.tunnels, "tunnels", true, "also measure the clusters connected through their tunnels: connect time, footprint, GET latency")
+	flag.IntVar(&o.latencyClusters, "latency-clusters", 10, "clusters with tunnels in this process for the latency figures")
+	flag.IntVar(&o.latencyRequests, "latency-requests", 2000, "GETs each way, through the tunnel and direct, on a kept-alive connection")
+	flag.IntVar(&o.latencyNewConns, "latency-new-conns", 300, "GETs each way on a new connection each")
+	flag.StringVar(&o.child, "child", "", "internal: run as a footprint child serving a fleet (fleet, fleet-tunnels) or listeners")
 	flag.StringVar(&o.stateDir, "state-dir", "", "internal: state directory of -child")
 	flag.Parse()
 
@@ -67,8 +81,8 @@ func main() {
 		}
 		return
 	}
-	if o.rounds < 1 || o.reps < 1 {
-		fmt.Fprintln(os.Stderr, "-rounds and -reps must be at least 1")
+	if o.rounds < 1 || o.reps < 1 || o.latencyClusters < 1 || o.latencyRequests < 1 || o.latencyNewConns < 1 {
+		fmt.Fprintln(os.Stderr, "-rounds, -reps, -latency-clusters, -latency-requests and -latency-new-conns must be at least 1")
 		os.Exit(2)
 	}
 	if o.clusters < 2 {
@@ -120,6 +134,9 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	if err := throughput(ctx, o, rep); err != nil {
 		return nil, err
+	}
+	if o.tunnels {
+		tunnels(ctx, o, rep)
 	}
 	progress("done")
 	return rep, nil

@@ -53,91 +53,115 @@ func measureProcess(ctx context.Context, argv []string, ready string, settle tim
 	var st procStats
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	name := filepath.Base(argv[0])
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
-	var stderr tailBuffer
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
+	p, err := startProc(argv)
 	if err != nil {
 		return st, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return st, err
-	}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return st, err
-	}
-	lines := make(chan string)
-	exited := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		exited <- cmd.Wait() // only once stdout is read to the end, as os/exec requires
-	}()
-	defer func() {
-		go drain(lines)
-		_ = stdin.Close()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	defer p.stop()
 
-	// next returns the next stdout line starting with prefix, collecting the others.
-	var seen []string
-	next := func(prefix string) (string, error) {
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					return "", fmt.Errorf("%s exited: %s", name, stderr.String())
-				}
-				if strings.HasPrefix(l, prefix) {
-					return l, nil
-				}
-				seen = append(seen, l)
-			case <-ctx.Done():
-				return "", fmt.Errorf("%s: waiting for %q: %w; stderr: %s", name, prefix, ctx.Err(), stderr.String())
-			}
-		}
-	}
-	readyLine, err := next(ready)
+	readyLine, err := p.next(ctx, ready)
 	if err != nil {
 		return st, err
 	}
-	st.Ready = time.Since(start)
+	st.Ready = time.Since(p.start)
 	st.Startup = reportedStartup(readyLine)
-	if err := touch(seen); err != nil {
+	if err := touch(p.seen); err != nil {
 		return st, err
 	}
 	time.Sleep(settle)
-	if st.RSSKiB, st.Threads, err = readStatus(cmd.Process.Pid); err != nil {
+	if st.RSSKiB, st.Threads, err = readStatus(p.pid()); err != nil {
 		return st, err
 	}
 	if askHeap {
 		// After reading RSS: the child's forced GC changes what it holds.
-		if _, err := io.WriteString(stdin, "measure\n"); err != nil {
+		if _, err := io.WriteString(p.stdin, "measure\n"); err != nil {
 			return st, err
 		}
-		l, err := next(childStats)
+		l, err := p.next(ctx, childStats)
 		if err != nil {
 			return st, err
 		}
 		st.Heap = &heapStats{}
 		if err := json.Unmarshal([]byte(strings.TrimPrefix(l, childStats)), st.Heap); err != nil {
-			return st, fmt.Errorf("%s: %q: %w", name, l, err)
+			return st, fmt.Errorf("%s: %q: %w", p.name, l, err)
 		}
 	}
 	return st, nil
+}
+
+// proc is a measured process: started with GOMAXPROCS=2, its stdout read line by line, its
+// stderr's tail kept for error messages.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	start  time.Time
+	stdin  io.WriteCloser
+	lines  chan string
+	exited chan error
+	stderr tailBuffer
+	// seen are the stdout lines next skipped over.
+	seen []string
+}
+
+func startProc(argv []string) (*proc, error) {
+	p := &proc{name: filepath.Base(argv[0]), lines: make(chan string), exited: make(chan error, 1)}
+	p.cmd = exec.Command(argv[0], argv[1:]...)
+	p.cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
+	p.cmd.Stderr = &p.stderr
+	var err error
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	p.start = time.Now()
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+		p.exited <- p.cmd.Wait() // only once stdout is read to the end, as os/exec requires
+	}()
+	return p, nil
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+// next returns the next stdout line starting with prefix, collecting the others in seen.
+func (p *proc) next(ctx context.Context, prefix string) (string, error) {
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				return "", fmt.Errorf("%s exited: %s", p.name, p.stderr.String())
+			}
+			if strings.HasPrefix(l, prefix) {
+				return l, nil
+			}
+			p.seen = append(p.seen, l)
+		case <-ctx.Done():
+			return "", fmt.Errorf("%s: waiting for %q: %w; stderr: %s", p.name, prefix, ctx.Err(), p.stderr.String())
+		}
+	}
+}
+
+// stop closes stdin and sends SIGTERM, and kills the process if it has not exited 15 s later.
+func (p *proc) stop() {
+	go drain(p.lines)
+	_ = p.stdin.Close()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
 }
 
 func drain(lines <-chan string) {

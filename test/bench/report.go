@@ -50,6 +50,8 @@ type report struct {
 	Figures    []figure   `json:"figures"`
 	Verdicts   []verdict  `json:"verdicts"`
 	Raw        rawFigures `json:"raw"`
+	// Notes say why figures are missing: a step that failed without stopping the bench.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // section names a group of figures and says what its baseline is.
@@ -67,6 +69,8 @@ type rawFigures struct {
 	ListenersN  *procStats  `json:"listeners_n"`
 	Fleet1      *procStats  `json:"fleet_1"`
 	FleetN      *procStats  `json:"fleet_n"`
+	// Tunnels are the measurements of the tunnel sections (tunnels.go).
+	Tunnels *tunnelFigures `json:"tunnels,omitempty"`
 }
 
 func (r *report) print(w io.Writer) {
@@ -114,6 +118,9 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintln(w)
 	for _, v := range r.Verdicts {
 		fmt.Fprintln(w, v.String())
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "note   "+n)
 	}
 }
 
