@@ -412,7 +412,9 @@ func (c *epCluster) dropClientLocked() {
 // apply records a check's result and returns when the next check is due.
 func (e *Endpoint) apply(c *epCluster, res checkResult) time.Time {
 	now := time.Now()
-	next := now.Add(e.opts.HealthInterval)
+	// ±10% per interval: clusters that connected together (and were checked on connect)
+	// drift apart instead of being checked in one burst every interval.
+	next := now.Add(e.opts.HealthInterval - e.opts.HealthInterval/10 + randomDuration(e.opts.HealthInterval/5))
 	c.mu.Lock()
 	c.st.LastCheck = &now
 	switch {
