@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +14,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -232,7 +229,7 @@ func NewEndpoint(opts EndpointOptions) (*Endpoint, error) {
 		opts:     opts,
 		log:      opts.Log,
 		metrics:  newEndpointMetrics(opts.Registerer),
-		checksum: caChecksumOf(opts.CACertPEM),
+		checksum: caChecksum(opts.CACertPEM),
 		created:  time.Now().UTC().Truncate(time.Second),
 		ctx:      ctx,
 		cancel:   cancel,
@@ -326,16 +323,13 @@ func (e *Endpoint) urlLocked() string {
 // output of `jq -r .value`, which always ends with one. Empty when there is no CA.
 func (e *Endpoint) CAChecksum() string { return e.checksum }
 
-func caChecksumOf(pem []byte) string {
+// caChecksum is what Rancher derives CATTLE_CA_CHECKSUM from: nothing for an empty cacerts
+// setting (system roots), else the agent's rule.
+func caChecksum(pem []byte) string {
 	if len(pem) == 0 {
 		return ""
 	}
-	b := pem
-	if !strings.HasSuffix(string(b), "\n") {
-		b = append(append([]byte(nil), b...), '\n')
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return CACertsChecksum(string(pem))
 }
 
 // Register creates cluster name, as creating an imported cluster in Rancher does, and
