@@ -4,6 +4,7 @@ package fleet
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -52,6 +53,7 @@ type Fleet struct {
 	Endpoint *tunnel.Endpoint
 
 	log      *logrus.Entry
+	cert     tls.Certificate // for the mock APIs and the embedded endpoint alike
 	stopTrim context.CancelFunc
 	tunnels  []clusterTunnels
 	// endpointOpts are the embedded endpoint's options for a listen address.
@@ -91,7 +93,7 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 		BindAddress: cfg.BindAddress, ServingCert: cert, CACert: auth.CertPEM,
 		WatchHistory: cfg.WatchHistory, Log: log,
 	})
-	f := &Fleet{Server: srv, Authority: auth, log: log}
+	f := &Fleet{Server: srv, Authority: auth, log: log, cert: cert}
 	var kc []kubeconfig.Cluster
 	start := time.Now()
 	// One cluster at a time: its generated objects become garbage as soon as the store has

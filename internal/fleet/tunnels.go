@@ -46,10 +46,7 @@ type clusterTunnels struct {
 // startTunnels starts the embedded endpoint, registers every cluster with it and starts each
 // cluster's agent, paced.
 func (f *Fleet) startTunnels(ctx context.Context, cfg *TunnelConfig) error {
-	cert, err := f.Authority.ServingCert()
-	if err != nil {
-		return fmt.Errorf("endpoint certificate: %w", err)
-	}
+	cert := f.cert
 	f.endpointOpts = func(addr string) tunnel.EndpointOptions {
 		return tunnel.EndpointOptions{
 			Address: addr, Certificate: cert, CACertPEM: f.Authority.CertPEM, HealthInterval: cfg.HealthInterval,
