@@ -4,7 +4,7 @@ BIN       := bin/scale-cluster-agent
 STATE_DIR ?= .scale-cluster-agent
 RUN_ARGS  ?=
 
-.PHONY: all build run test unit race e2e bench apidocs vet fmt clean
+.PHONY: all build run test unit race e2e replay bench apidocs vet fmt clean
 
 all: build
 
@@ -15,8 +15,8 @@ run: build
 	$(BIN) run --state-dir $(STATE_DIR) $(RUN_ARGS)
 
 # Everything: static checks, unit tests, the race detector on the concurrent packages,
-# end-to-end tests with the real kubectl.
-test: vet unit race e2e
+# end-to-end tests with the real kubectl, the replay of a real Rancher's traffic.
+test: vet unit race e2e replay
 
 vet:
 	@unformatted=$$(gofmt -l cmd internal test hack 2>/dev/null); \
@@ -31,6 +31,11 @@ race:
 
 e2e: build
 	SCA_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m ./test/e2e/...
+
+# The recorded Rancher v2.15 traffic, replayed through the tunnel against a simulated cluster;
+# REPLAY_SEQ=from-to narrows it.
+replay:
+	$(GO) test -count=1 -timeout 5m ./test/replay/...
 
 bench: build
 	$(GO) run ./test/bench -binary $(CURDIR)/$(BIN)
