@@ -121,17 +121,8 @@ func (r *Result) check() {
 // the initial state ended by the initial-events-end bookmark.
 func (r *Result) checkWatch() {
 	rec, act := &r.Rec, &r.Actual
-	got := map[string]int{}
-	initialDone, initialAdded := false, 0
-	for _, e := range act.Events {
-		got[e.Type]++
-		if e.initialEventsEnd() {
-			initialDone = true
-		}
-		if e.Type == "ADDED" && !initialDone {
-			initialAdded++
-		}
-	}
+	got := eventTypes(act.Events)
+	initialAdded, initialDone := initialEvents(act.Events)
 	for _, t := range sortedKeys(got) {
 		if rec.WatchEventTypes[t] == 0 {
 			r.Problems = append(r.Problems, fmt.Sprintf("%s event ×%d, recorded only %s", t, got[t], eventCounts(rec.WatchEventTypes)))
@@ -147,6 +138,29 @@ func (r *Result) checkWatch() {
 	if r.InitialRecorded > 0 && initialAdded == 0 {
 		r.Problems = append(r.Problems, fmt.Sprintf("initial events empty; the real server's held about %d objects", r.InitialRecorded))
 	}
+}
+
+// eventTypes counts events by type.
+func eventTypes(evs []watchEvent) map[string]int {
+	got := map[string]int{}
+	for _, e := range evs {
+		got[e.Type]++
+	}
+	return got
+}
+
+// initialEvents counts the ADDED events before the initial-events-end bookmark, and reports
+// whether that bookmark came.
+func initialEvents(evs []watchEvent) (added int, done bool) {
+	for _, e := range evs {
+		if e.initialEventsEnd() {
+			return added, true
+		}
+		if e.Type == "ADDED" {
+			added++
+		}
+	}
+	return added, false
 }
 
 // isWatchList reports whether the URI asks for a watch with initial events (client-go's

@@ -56,6 +56,7 @@ func TestReplay(t *testing.T) {
 	if len(rep.Results) == 0 {
 		t.Fatalf("REPLAY_SEQ=%s selects no request of the %d recorded", rng, len(recs))
 	}
+	t.Logf("watch-lists (initial objects: recorded ≈ ADDED less the creates seen while open; replay = ADDED before the initial-events-end bookmark):\n%s", rep.WatchLists())
 	if os.Getenv("REPLAY_ALL") != "" {
 		t.Logf("every compared request:\n%s", rep.All())
 		t.Logf("mapped:\n%s", strings.Join(rep.Learned, "\n"))

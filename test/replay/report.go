@@ -176,11 +176,7 @@ func (r *Result) detail() string {
 		if r.InitialRecorded > 0 {
 			recW += fmt.Sprintf(", ≈%d initial", r.InitialRecorded)
 		}
-		got := map[string]int{}
-		for _, e := range act.Events {
-			got[e.Type]++
-		}
-		fmt.Fprintf(tw, "   \twatch events\t%s\t%s (read %v: %s)\n", recW, eventCounts(got),
+		fmt.Fprintf(tw, "   \twatch events\t%s\t%s (read %v: %s)\n", recW, eventCounts(eventTypes(act.Events)),
 			act.WatchFor.Round(time.Millisecond), orDash(act.WatchEnd))
 	}
 	_ = tw.Flush()
@@ -224,4 +220,26 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// WatchLists compares the initial state of every watch-list: about how many objects the real
+// server sent before its initial-events-end bookmark, and how many the mock sent.
+func (rep *Report) WatchLists() string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tWATCH-LIST\tINITIAL rec≈/replay\tEVENTS recorded (whole watch)\tEVENTS replay (first read)")
+	for _, r := range rep.Results {
+		if !r.Rec.Watch || !isWatchList(r.Rec.URI) {
+			continue
+		}
+		added, done := initialEvents(r.Actual.Events)
+		replay := fmt.Sprint(added)
+		if !done {
+			replay += " (no end bookmark)"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d/%s\t%s\t%s\n", r.Rec.Seq, excerpt(r.Rec.URI, 60), r.InitialRecorded, replay,
+			eventCounts(r.Rec.WatchEventTypes), eventCounts(eventTypes(r.Actual.Events)))
+	}
+	_ = tw.Flush()
+	return b.String()
 }
