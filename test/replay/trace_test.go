@@ -4,8 +4,8 @@ import "testing"
 
 func TestParseSeqRange(t *testing.T) {
 	tests := []struct {
-		in      string
-		want    SeqRange
+		in       string
+		want     SeqRange
 		in1, in2 int // seqs inside the range
 		out      int // a seq outside it, 0 for none
 		wantErr  bool
