@@ -54,6 +54,9 @@ type Cluster struct {
 	leasesRenewed atomic.Int64
 	mu            sync.RWMutex
 	tokens        map[string]issuedToken // service-account tokens this cluster issued
+	// legacyTokenDay is the day each used token Secret ("namespace/name") was last checked
+	// for its last-used label.
+	legacyTokenDay map[string]string
 
 	listener net.Listener
 	http     *http.Server
@@ -98,10 +101,14 @@ func (c *Cluster) lookupToken(token string) (user.Info, bool) {
 		return adminUser, true
 	}
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	t, ok := c.tokens[token]
-	if !ok || !t.expires.IsZero() && time.Now().After(t.expires) {
+	c.mu.RUnlock()
+	now := time.Now()
+	if !ok || !t.expires.IsZero() && now.After(t.expires) {
 		return nil, false
+	}
+	if t.secret != "" {
+		c.noteLegacyTokenUse(t.secret, now)
 	}
 	return t.user, true
 }

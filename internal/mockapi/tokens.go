@@ -137,6 +137,7 @@ func (c *Cluster) revokeTokens(match func(issuedToken) bool) {
 	for tok, t := range c.tokens {
 		if match(t) {
 			delete(c.tokens, tok)
+			delete(c.legacyTokenDay, t.secret)
 		}
 	}
 }
