@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/rancher/scale-cluster-agent/internal/mockapi"
+	"github.com/rancher/scale-cluster-agent/internal/rancher"
 	"github.com/rancher/scale-cluster-agent/internal/status"
 	"github.com/rancher/scale-cluster-agent/internal/tunnel"
 )
@@ -67,7 +68,7 @@ func (f *Fleet) startTunnels(ctx context.Context, cfg *TunnelConfig) error {
 	f.Endpoint = ep
 	// Like the real agent: the CA comes from /v3/settings/cacerts, pinned by its checksum.
 	insecure := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	pool, _, err := tunnel.FetchCACerts(ctx, ep.URL(), ep.CAChecksum(), insecure)
+	pool, _, err := rancher.FetchCACerts(ctx, ep.URL(), ep.CAChecksum(), insecure)
 	if err != nil {
 		return fmt.Errorf("rancher CA: %w", err)
 	}

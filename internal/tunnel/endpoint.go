@@ -22,6 +22,8 @@ import (
 	"github.com/rancher/remotedialer"
 	"github.com/sirupsen/logrus"
 	"k8s.io/client-go/rest"
+
+	"github.com/rancher/scale-cluster-agent/internal/rancher"
 )
 
 // The embedded Rancher-compatible endpoint: what a simulated cluster needs from Rancher to
@@ -329,7 +331,7 @@ func caChecksum(pem []byte) string {
 	if len(pem) == 0 {
 		return ""
 	}
-	return CACertsChecksum(string(pem))
+	return rancher.CAChecksum(string(pem))
 }
 
 // Register creates cluster name, as creating an imported cluster in Rancher does, and

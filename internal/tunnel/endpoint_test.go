@@ -33,6 +33,7 @@ import (
 	"github.com/rancher/scale-cluster-agent/internal/fixtures"
 	"github.com/rancher/scale-cluster-agent/internal/mockapi"
 	"github.com/rancher/scale-cluster-agent/internal/pki"
+	"github.com/rancher/scale-cluster-agent/internal/rancher"
 )
 
 // Test helpers of the endpoint side are prefixed "ep" to stay clear of the agent side's.
@@ -433,7 +434,7 @@ func TestEndpointRoutes(t *testing.T) {
 		}
 	}
 	// The agent pins the served value by the checksum the endpoint hands out.
-	if got, want := CACertsChecksum(s["value"].(string)), env.e.CAChecksum(); got != want {
+	if got, want := rancher.CAChecksum(s["value"].(string)), env.e.CAChecksum(); got != want {
 		t.Errorf("checksum of the served value %s != CAChecksum %s", got, want)
 	}
 
@@ -751,7 +752,7 @@ func TestEndpointWithAgent(t *testing.T) {
 	mc := epMockCluster(t, env)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pool, pem, err := FetchCACerts(ctx, env.e.URL(), env.e.CAChecksum(), nil)
+	pool, pem, err := rancher.FetchCACerts(ctx, env.e.URL(), env.e.CAChecksum(), nil)
 	if err != nil {
 		t.Fatalf("agent-side CA fetch: %v", err)
 	}
