@@ -48,7 +48,7 @@ type Docs struct {
 
 	groupVersions []schema.GroupVersion
 	discovery     *discoveryTable
-	v2, v3        openAPIState
+	v3            openAPIState
 }
 
 // GroupVersions returns the served group-versions in discovery order: core v1 first, then the

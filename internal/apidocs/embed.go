@@ -14,8 +14,9 @@ import (
 )
 
 // data holds data/v<minor>/{meta.json,discovery/*.json.gz,openapi/...}, written by hack/apidocs.
+// "all:" because one v3 document, .well-known__openid-configuration_openapi.json.gz, is a dot file.
 //
-//go:embed data
+//go:embed all:data
 var data embed.FS
 
 // Minors returns the emulated minor versions that have documents, oldest first.

@@ -17,30 +17,22 @@ import (
 // extensionGVK is the vendor extension naming the kinds a definition serves.
 const extensionGVK = "x-kubernetes-group-version-kind"
 
-// openAPIState is one parsed set of definitions, filled on first use.
+// openAPIState is the merged v3 definitions, filled on first use. They feed OpenAPIV3Config,
+// from which the apiserver builds each group's type converter (server-side apply, managedFields);
+// the served documents are parsed separately (openapi_v2.go, openapi_v3.go).
 type openAPIState struct {
 	once    sync.Once
 	schemas map[string]*spec.Schema
 	deps    map[string][]string                  // names each schema references, sorted
-	gvks    map[string][]schema.GroupVersionKind // v3 only: the extension moved out of schemas
+	gvks    map[string][]schema.GroupVersionKind // the extension moved out of schemas
 	err     error
-}
-
-// OpenAPIV2Definitions returns the definitions of the published swagger.json, as
-// genericapiserver.DefaultOpenAPIConfig takes them. The schemas keep their
-// x-kubernetes-group-version-kind, so the v2 config needs no GVK namer:
-// openapinamer.NewDefinitionNamer() (no scheme) reproduces swagger.json.
-// The documents are parsed on the first call of the returned function, once per Docs; it panics
-// if the embedded data does not parse (the package tests parse every version).
-func (d *Docs) OpenAPIV2Definitions() openapicommon.GetOpenAPIDefinitions {
-	return func(ref openapicommon.ReferenceCallback) map[string]openapicommon.OpenAPIDefinition {
-		return definitions(d.parsedV2(), ref)
-	}
 }
 
 // OpenAPIV3Definitions returns the union of the published v3 documents' components.schemas
 // (defaults, oneOf and allOf as v3 has them), without x-kubernetes-group-version-kind: pair it
-// with OpenAPIV3DefinitionNamer, which hands that extension out per call. Parsed lazily like v2.
+// with OpenAPIV3DefinitionNamer, which hands that extension out per call. The documents are
+// parsed on the first call of the returned function, once per Docs; it panics if the embedded
+// data does not parse (the package tests parse every version).
 func (d *Docs) OpenAPIV3Definitions() openapicommon.GetOpenAPIDefinitions {
 	return func(ref openapicommon.ReferenceCallback) map[string]openapicommon.OpenAPIDefinition {
 		return definitions(d.parsedV3(), ref)
@@ -65,30 +57,6 @@ func (d *Docs) OpenAPIV3DefinitionNamer() func(name string) (string, spec.Extens
 		}
 		return name, spec.Extensions{extensionGVK: list}
 	}
-}
-
-// parsedV2 parses swagger.json once. The embedded data is tested, so failure is a build defect.
-func (d *Docs) parsedV2() *openAPIState {
-	s := &d.v2
-	s.once.Do(func() {
-		var doc struct {
-			Definitions map[string]*spec.Schema `json:"definitions"`
-		}
-		b, err := readGz(d.Minor, "openapi/swagger.json")
-		if err == nil {
-			err = json.Unmarshal(b, &doc)
-		}
-		if err != nil {
-			s.err = fmt.Errorf("apidocs: %s swagger.json: %w", d.Minor, err)
-			return
-		}
-		s.schemas = doc.Definitions
-		s.deps = dependencies(s.schemas)
-	})
-	if s.err != nil {
-		panic(s.err)
-	}
-	return s
 }
 
 // parsedV3 parses and merges the v3 documents once, moving the GVK extension into s.gvks.

@@ -3,7 +3,6 @@ package mockapi
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +26,6 @@ import (
 	"k8s.io/apiserver/pkg/server/healthz"
 	"k8s.io/client-go/rest"
 	"k8s.io/component-base/compatibility"
-	"k8s.io/kube-openapi/pkg/spec3"
 
 	"github.com/rancher/scale-cluster-agent/internal/apidocs"
 )
@@ -218,7 +216,7 @@ func (s *Server) version(minor string) (*versionServer, error) {
 		return vs, nil
 	}
 	start := time.Now()
-	vs, err := newVersionServer(s.ctx, minor)
+	vs, err := newVersionServer(s.ctx, minor, s.opts.Log.WithField("version", minor))
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes %s: %w", minor, err)
 	}
@@ -231,7 +229,7 @@ func (s *Server) version(minor string) (*versionServer, error) {
 	return vs, nil
 }
 
-func newVersionServer(ctx context.Context, minor string) (*versionServer, error) {
+func newVersionServer(ctx context.Context, minor string, log *logrus.Entry) (*versionServer, error) {
 	docs, err := apidocs.Load(minor)
 	if err != nil {
 		return nil, err
@@ -251,11 +249,13 @@ func newVersionServer(ctx context.Context, minor string) (*versionServer, error)
 	cfg.LoopbackClientConfig = &rest.Config{Host: "https://127.0.0.1"}
 	cfg.ExternalAddress = "127.0.0.1:443"
 	cfg.Authorization.Authorizer = authorizerfactory.NewAlwaysAllowAuthorizer()
-	cfg.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(docs.OpenAPIV2Definitions(), openapinamer.NewDefinitionNamer())
-	cfg.OpenAPIConfig.Info.Title = "Kubernetes"
+	// InstallAPIGroups builds each group's type converter (server-side apply, managedFields) from
+	// the v3 config. The served /openapi/v2 and /openapi/v3 come from the published documents
+	// instead (openapi.go), so no v2 config is needed and PrepareRun installs neither.
 	cfg.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(docs.OpenAPIV3Definitions(), openapinamer.NewDefinitionNamer())
 	cfg.OpenAPIV3Config.Info.Title = "Kubernetes"
 	cfg.OpenAPIV3Config.GetDefinitionName = docs.OpenAPIV3DefinitionNamer()
+	cfg.SkipOpenAPIInstallation = true
 	cfg.EnableIndex = false
 	cfg.EnableProfiling = false
 	cfg.EnableDiscovery = false // discovery is served from the published documents
@@ -288,35 +288,15 @@ func newVersionServer(ctx context.Context, minor string) (*versionServer, error)
 			return nil, err
 		}
 	}
-	gs.PrepareRun()
-	if err := addNonGroupVersionOpenAPI(gs, docs); err != nil {
+	if _, err := installOpenAPI(gs.Handler.NonGoRestfulMux, docs, log); err != nil {
 		return nil, err
 	}
+	gs.PrepareRun()
 	// The hooks start the library's housekeeping (in-flight watermarks, object counts) and
 	// turn the health checks green; they end with the process.
 	gs.RunPostStartHooks(ctx)
 	vs.handler = gs.Handler
 	return vs, nil
-}
-
-// addNonGroupVersionOpenAPI lists the published documents of the non-resource paths (discovery,
-// /version, /logs) in /openapi/v3, as a kube-apiserver does.
-func addNonGroupVersionOpenAPI(gs *genericapiserver.GenericAPIServer, docs *apidocs.Docs) error {
-	if gs.OpenAPIV3VersionedService == nil {
-		return nil
-	}
-	extra, err := docs.NonGroupVersionOpenAPIV3()
-	if err != nil {
-		return err
-	}
-	for p, b := range extra {
-		var doc spec3.OpenAPI
-		if err := json.Unmarshal(b, &doc); err != nil {
-			return fmt.Errorf("openapi v3 %s: %w", p, err)
-		}
-		gs.OpenAPIV3VersionedService.UpdateGroupVersion(p, &doc)
-	}
-	return nil
 }
 
 // kubeAPIServerHooks are post-start hooks a kube-apiserver lists in /readyz?verbose; here
