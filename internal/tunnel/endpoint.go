@@ -142,6 +142,8 @@ type Endpoint struct {
 	cancel context.CancelFunc
 
 	health *healthScheduler
+	// api is the Rancher API the endpoint serves (endpoint_api.go).
+	api rancherAPI
 	// ping is shared by every cluster's /ping check: keep-alives are off and each dial is
 	// routed by the cluster in the request's context, so no connection is ever reused across
 	// clusters (they all dial "not-used:80").
@@ -267,6 +269,7 @@ func (e *Endpoint) Start(ctx context.Context) error {
 	mux.HandleFunc("/v3/settings/cacerts", e.serveCACerts)
 	mux.HandleFunc("/v3/connect", e.serveConnect)
 	mux.HandleFunc("/v3/connect/register", e.serveConnect)
+	e.serveRancherAPI(mux) // endpoint_api.go
 	e.errorLog = e.log.WriterLevel(logrus.DebugLevel)
 	e.srv = &http.Server{
 		Handler:           mux,
