@@ -109,6 +109,22 @@ func localUser(id string, groups []string) impersonationUser {
 	return impersonationUser{ID: id, Groups: groups, Extra: map[string][]string{extraPrincipalID: {"local://" + id}}}
 }
 
+// adminImpersonation is the global admin as the trace's proxy impersonated it: a local
+// user whose username extra is "admin".
+func (in clusterSetup) adminImpersonation() impersonationUser {
+	u := localUser(in.AdminUser, nil)
+	u.Extra[extraUsername] = []string{"admin"}
+	return u
+}
+
+// ownerImpersonation is the provisioning cluster's owner, whom Rancher sets up about 19 s
+// after connect: its principals are its local one and the provisioning cluster's.
+func (in clusterSetup) ownerImpersonation() impersonationUser {
+	u := localUser(in.ClusterOwner, nil)
+	u.Extra[extraPrincipalID] = append(u.Extra[extraPrincipalID], "system://provisioning/fleet-default/"+in.ClusterID)
+	return u
+}
+
 // ensureImpersonation makes the impersonation objects for a local user and returns the token
 // of its service account, as Rancher's impersonator.GetToken does.
 func ensureImpersonation(ctx context.Context, cs kubernetes.Interface, user string, groups []string) (string, error) {

@@ -10,6 +10,7 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -259,5 +260,39 @@ func TestEnsureImpersonationSecretReference(t *testing.T) {
 	}
 	if !rulesEqual(role.Rules, impersonationRules(localUser(user, groups))) {
 		t.Errorf("rules not updated to the new groups: %+v", role.Rules)
+	}
+}
+
+func TestImpersonationRulesAsRecorded(t *testing.T) {
+	in := clusterSetup{ClusterID: "c-hvx6v", AdminUser: "user-gwd5v", ClusterOwner: "u-tibjalquib"}
+	imp := []string{"impersonate"}
+	auth := []string{"authentication.k8s.io"}
+	common := func(user string) []rbacv1.PolicyRule {
+		return []rbacv1.PolicyRule{
+			{Verbs: imp, APIGroups: []string{""}, Resources: []string{"users"}, ResourceNames: []string{user}},
+			{Verbs: imp, APIGroups: auth, Resources: []string{"userextras/requesttokenid"}},
+			{Verbs: imp, APIGroups: auth, Resources: []string{"userextras/requesthost"}},
+			{Verbs: imp, APIGroups: []string{""}, Resources: []string{"groups"}, ResourceNames: []string{"system:authenticated", "system:cattle:authenticated"}},
+		}
+	}
+	// Request bodies of POST clusterroles cattle-impersonation-* in the trace (seq 55 and 224).
+	cases := []struct {
+		name string
+		user impersonationUser
+		want []rbacv1.PolicyRule
+	}{
+		{"admin", in.adminImpersonation(), append(common("user-gwd5v"),
+			rbacv1.PolicyRule{Verbs: imp, APIGroups: auth, Resources: []string{"userextras/principalid"}, ResourceNames: []string{"local://user-gwd5v"}},
+			rbacv1.PolicyRule{Verbs: imp, APIGroups: auth, Resources: []string{"userextras/username"}, ResourceNames: []string{"admin"}})},
+		{"provisioning owner", in.ownerImpersonation(), append(common("u-tibjalquib"),
+			rbacv1.PolicyRule{Verbs: imp, APIGroups: auth, Resources: []string{"userextras/principalid"},
+				ResourceNames: []string{"local://u-tibjalquib", "system://provisioning/fleet-default/c-hvx6v"}})},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := impersonationRules(c.user); !rulesEqual(got, c.want) {
+				t.Errorf("rules %+v\nwant %+v", got, c.want)
+			}
+		})
 	}
 }
