@@ -38,6 +38,12 @@ type AgentOptions struct {
 	// OnRefusedDial, if set, is called for each refused dial, on the session's read loop:
 	// keep it cheap and non-blocking.
 	OnRefusedDial func(cluster, proto, address string)
+	// OnRejected, if set, is called when Rancher refuses a tunnel's connect with 400 (unknown
+	// token) or 401, with the token that was refused. It returns the token to use from now on,
+	// or "" to keep it: Rancher rotates registration tokens, and a refused one is re-read.
+	// It runs on the tunnel's reconnect loop and may block until ctx ends; both tunnels may
+	// call it for the same refused token.
+	OnRejected func(ctx context.Context, rejected string, statusCode int) string
 }
 
 // Agent is one simulated cluster's cattle-cluster-agent: the main tunnel, through which
@@ -56,6 +62,7 @@ type Agent struct {
 
 	registered atomic.Bool // the main tunnel had a session: /v3/connect from now on
 	running    atomic.Bool
+	token      atomic.Pointer[string] // the registration token, replaced after a rejection
 
 	main, steve tunnel
 
@@ -90,6 +97,7 @@ func NewAgent(name string, opts AgentOptions) *Agent {
 	if a.log == nil {
 		a.log = logrus.NewEntry(defaultLog()).WithField("cluster", name)
 	}
+	a.token.Store(&opts.Token)
 	a.base, a.baseErr = connectURL(opts.ServerURL)
 	a.target, _ = normalizeHostPort(opts.Params.Address)
 	a.main = tunnel{kind: tunnelMain, state: StateIdle}
@@ -120,6 +128,13 @@ func (a *Agent) Run(ctx context.Context) {
 	<-done
 }
 
+// Token is the registration token the tunnels present now.
+func (a *Agent) Token() string { return *a.token.Load() }
+
+// SetToken replaces the registration token for the next connects; sessions that are up
+// stay up, as Rancher keeps them.
+func (a *Agent) SetToken(token string) { a.token.Store(&token) }
+
 // Status is a snapshot of both tunnels; safe to call concurrently with Run.
 func (a *Agent) Status() AgentStatus {
 	return AgentStatus{Main: a.main.status(), Steve: a.steve.status()}
@@ -132,10 +147,11 @@ func (a *Agent) request(k tunnelKind) (tunnelRequest, error) {
 		return tunnelRequest{}, a.baseErr
 	}
 	h := http.Header{}
+	token := a.Token()
 	if k == tunnelSteve {
 		// steve pkg/aggregation: the registration token with the stv-cluster- prefix.
-		h.Set("Authorization", "Bearer stv-cluster-"+a.opts.Token)
-		return tunnelRequest{url: a.base, headers: h, allow: allowSteve, dial: dialSteve}, nil
+		h.Set("Authorization", "Bearer stv-cluster-"+token)
+		return tunnelRequest{url: a.base, headers: h, allow: allowSteve, dial: dialSteve, token: token}, nil
 	}
 	params, err := json.Marshal(TunnelParams{Cluster: &a.opts.Params})
 	if err != nil {
@@ -143,13 +159,13 @@ func (a *Agent) request(k tunnelKind) (tunnelRequest, error) {
 	}
 	// Exactly these two headers: no Authorization, and never X-API-Tunnel-ID, which with
 	// X-API-Tunnel-Token would be remotedialer peer authentication.
-	h.Set(remotedialer.Token, a.opts.Token)
+	h.Set(remotedialer.Token, token)
 	h.Set("X-API-Tunnel-Params", base64.StdEncoding.EncodeToString(params))
 	url := a.base
 	if !a.registered.Load() {
 		url += "/register"
 	}
-	return tunnelRequest{url: url, headers: h, allow: a.allowMain, dial: a.dialMain}, nil
+	return tunnelRequest{url: url, headers: h, allow: a.allowMain, dial: a.dialMain, token: token}, nil
 }
 
 // QuietRemotedialerLogs turns logrus's standard logger down to Warn. remotedialer logs

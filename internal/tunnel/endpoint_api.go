@@ -90,12 +90,12 @@ type apiToken struct {
 }
 
 const (
-	loginTTL       = 16 * time.Hour       // Rancher's default auth-user-session-ttl-minutes
-	defaultCRTTTL  = 30 * 24 * time.Hour  // crt-default-ttl-minutes
-	crtGracePeriod = 3 * time.Hour        // crt-default-grace-period-minutes
-	apiListLimit   = 1000                 // norman's default page size
-	maxAPIBody     = 1 << 20              // create bodies are tiny
-	localClusterID = "local"              // Rancher's own cluster, listed but never touched
+	loginTTL       = 16 * time.Hour      // Rancher's default auth-user-session-ttl-minutes
+	defaultCRTTTL  = 30 * 24 * time.Hour // crt-default-ttl-minutes
+	crtGracePeriod = 3 * time.Hour       // crt-default-grace-period-minutes
+	apiListLimit   = 1000                // norman's default page size
+	maxAPIBody     = 1 << 20             // create bodies are tiny
+	localClusterID = "local"             // Rancher's own cluster, listed but never touched
 	tokenIDChars   = "bcdfghjklmnpqrstvwxz2456789"
 	rotationTick   = 250 * time.Millisecond
 )

@@ -2,6 +2,7 @@ package tunnel
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -106,6 +107,7 @@ type tunnelRequest struct {
 	headers http.Header
 	allow   remotedialer.ConnectAuthorizer
 	dial    remotedialer.Dialer
+	token   string // the registration token it presents
 }
 
 // runTunnel is one tunnel's reconnect loop. One attempt at a time, each in this goroutine
@@ -121,6 +123,7 @@ func (a *Agent) runTunnel(ctx context.Context, t *tunnel) {
 	retry := 0 // retries since the last session that stayed up
 	for ctx.Err() == nil {
 		t.setState(StateConnecting)
+		token := a.Token()
 		uptime, wasUp, err := a.connect(ctx, t)
 		if ctx.Err() != nil {
 			return
@@ -128,6 +131,9 @@ func (a *Agent) runTunnel(ctx context.Context, t *tunnel) {
 		a.failed(t, err, wasUp, uptime)
 		if wasUp && uptime >= a.backoff.ResetAfter {
 			retry = 0
+		}
+		if a.replaceRejected(ctx, t, token, err) {
+			retry = 0 // a new token deserves a prompt try
 		}
 		retry++
 		if !sleepCtx(ctx, a.backoff.delay(retry, rand.Float64())) {
@@ -168,6 +174,26 @@ func (a *Agent) connect(ctx context.Context, t *tunnel) (uptime time.Duration, w
 	since := a.sessionUp(t)
 	_, err = session.Serve(sessionCtx)
 	return time.Since(since), true, err
+}
+
+// replaceRejected asks OnRejected for a new token when Rancher refused this one (400, 401),
+// and reports whether the token changed.
+func (a *Agent) replaceRejected(ctx context.Context, t *tunnel, token string, err error) bool {
+	var he *HandshakeError
+	if a.opts.OnRejected == nil || !errors.As(err, &he) ||
+		he.StatusCode != http.StatusBadRequest && he.StatusCode != http.StatusUnauthorized {
+		return false
+	}
+	if cur := a.Token(); cur != token {
+		return true // the other tunnel already replaced it
+	}
+	next := a.opts.OnRejected(ctx, token, he.StatusCode)
+	if next == "" || next == token {
+		return false
+	}
+	a.SetToken(next)
+	a.log.WithField("tunnel", t.kind.String()).Info("registration token replaced after Rancher refused it")
+	return true
 }
 
 // sessionUp records a session that came up.
