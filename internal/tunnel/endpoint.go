@@ -89,6 +89,23 @@ type EndpointOptions struct {
 	HealthTimeout time.Duration
 	// HealthWorkers is how many checks run at once; default 16.
 	HealthWorkers int
+
+	// Driver is what the endpoint does to a connected cluster: DriverHealth (the default)
+	// runs Rancher's health checks only, checking a cluster as soon as its tunnels come up;
+	// DriverRancher runs Rancher's whole sequence on Rancher's 15 s ticks (driver.go).
+	Driver string
+	// Deployer applies the import manifest to a cluster (Rancher's clusterdeploy) under
+	// DriverRancher; nil leaves AgentDeployed out, as for a cluster without nodes.
+	Deployer Deployer
+	// DriverInterval is the period of the controllers that keep visiting a cluster under
+	// DriverRancher (provider detection, cluster-deploy's API check); default 10 s, Rancher's.
+	DriverInterval time.Duration
+}
+
+// Deployer applies a manifest to a cluster through the endpoint, as Rancher's clusterdeploy
+// runs kubectl apply through its cluster proxy.
+type Deployer interface {
+	Deploy(ctx context.Context, e *Endpoint, clusterName string, manifest []byte) error
 }
 
 // EndpointClusterState is a cluster as the endpoint (the Rancher side) sees it.
@@ -114,6 +131,22 @@ type EndpointClusterState struct {
 	// State is "pending" (no tunnel ever), "connecting" (tunnels seen, not Connected),
 	// "connected" (Connected, never ready yet), "ready", or "unavailable" (was ready, is not).
 	State string `json:"state"`
+
+	// Rancher's view, as the v3 API shows it: the management cluster's conditions in the
+	// order Rancher added them, and the state, transitioning and transitioningMessage that
+	// wrangler's summary derives from them ("pending", "waiting", "active", "unavailable"…).
+	Conditions           []rancher.Condition `json:"conditions,omitempty"`
+	RancherState         string              `json:"rancherState"`
+	Transitioning        string              `json:"transitioning"`
+	TransitioningMessage string              `json:"transitioningMessage,omitempty"`
+	// Driver is "imported" once the main tunnel has connected, "" before.
+	Driver string `json:"driver,omitempty"`
+	// AgentImage is set once the import manifest has been applied.
+	AgentImage string `json:"agentImage,omitempty"`
+	// Provider is the distribution Rancher's detector recognised, "" while it has not.
+	Provider string `json:"provider,omitempty"`
+	// ActiveSince is when the cluster last became active.
+	ActiveSince *time.Time `json:"activeSince,omitempty"`
 
 	// Address is the API address the main tunnel's params advertise.
 	Address string `json:"address,omitempty"`
@@ -144,6 +177,8 @@ type Endpoint struct {
 	health *healthScheduler
 	// api is the Rancher API the endpoint serves (endpoint_api.go).
 	api rancherAPI
+	// drivers counts the clusters' Rancher sequences (DriverRancher), which end with ctx.
+	drivers sync.WaitGroup
 	// ping is shared by every cluster's /ping check: keep-alives are off and each dial is
 	// routed by the cluster in the request's context, so no connection is ever reused across
 	// clusters (they all dial "not-used:80").
@@ -184,8 +219,13 @@ type epCluster struct {
 	everSession   bool
 	everReady     bool
 	failures      int // consecutive failed readiness tries
-	settles       int // consecutive checks postponed while a session was being (un)registered
-	st            EndpointClusterState
+	conds         conditions
+	driverStarted bool
+	// controllersStarted: under DriverRancher, the user controllers (healthsyncer among
+	// them) run; until then a passing check sets Connected only.
+	controllersStarted bool
+	settles            int // consecutive checks postponed while a session was being (un)registered
+	st                 EndpointClusterState
 
 	// Scheduling, guarded by healthScheduler.mu.
 	next    time.Time
@@ -227,6 +267,16 @@ func NewEndpoint(opts EndpointOptions) (*Endpoint, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = logrus.NewEntry(logrus.StandardLogger())
+	}
+	if opts.DriverInterval <= 0 {
+		opts.DriverInterval = driverCycle
+	}
+	switch opts.Driver {
+	case "":
+		opts.Driver = DriverHealth
+	case DriverHealth, DriverRancher:
+	default:
+		return nil, fmt.Errorf("endpoint: unknown driver %q (want %q or %q)", opts.Driver, DriverRancher, DriverHealth)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Endpoint{
@@ -359,9 +409,11 @@ func (e *Endpoint) RegisterWithToken(name, token string) string {
 	}
 	c := &epCluster{
 		name: name, token: token, index: -1,
-		log: e.log.WithField("cluster", name),
-		st:  EndpointClusterState{Registered: true, State: statePending},
+		log:   e.log.WithField("cluster", name),
+		st:    EndpointClusterState{Registered: true, State: statePending},
+		conds: newConditions(time.Now()),
 	}
+	c.refreshRancherLocked(time.Now())
 	e.clusters[name] = c
 	e.tokens[token] = c
 	e.mu.Unlock()
@@ -601,6 +653,9 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 	var err error
 	if werr := waitContext(ctx, e.health.wait); werr != nil {
 		err = fmt.Errorf("endpoint: health checks still running: %w", werr)
+	}
+	if werr := waitContext(ctx, e.drivers.Wait); werr != nil && err == nil {
+		err = fmt.Errorf("endpoint: rancher drivers still running: %w", werr)
 	}
 	e.ping.CloseIdleConnections()
 	e.mu.Lock()
@@ -899,9 +954,19 @@ func (e *Endpoint) sessionStarted(s *epSession) {
 		c.st.DuplicateSessions++
 	}
 	c.st.MainConnected, c.st.SteveConnected = c.mainSessions > 0, c.steveSessions > 0
+	if !s.steve && c.st.Driver == "" {
+		// The tunnel authorizer sets driver "imported" and the provisioner completes.
+		c.st.Driver = "imported"
+		now := time.Now()
+		c.conds.set(CondPending, statusTrue, "", "", now)
+		c.conds.set(CondProvisioned, statusTrue, "", "", now)
+	}
 	change := e.updateStateLocked(c)
 	c.mu.Unlock()
 	change.log()
+	if !s.steve {
+		e.startDriver(c)
+	}
 
 	label := tunnelLabel(s.steve)
 	e.metrics.sessionStarted(label, duplicate)
@@ -909,8 +974,11 @@ func (e *Endpoint) sessionStarted(s *epSession) {
 		c.log.WithField("tunnel", label).Warn("second live session for the same client key; remotedialer keeps dialing through the oldest")
 	}
 	// Check now rather than at the next tick, so that a connecting cluster turns ready within
-	// moments. The check waits for remotedialer to have registered the session.
-	e.health.schedule(c, time.Now())
+	// moments; Rancher's own timing (the next 15 s tick) under DriverRancher. The check waits
+	// for remotedialer to have registered the session.
+	if e.opts.Driver != DriverRancher {
+		e.health.schedule(c, time.Now())
+	}
 }
 
 // sessionEnded runs once remotedialer has removed the session and its handler returned.

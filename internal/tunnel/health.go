@@ -422,20 +422,29 @@ func (e *Endpoint) apply(c *epCluster, res checkResult) time.Time {
 		// Rancher: Connected False forces Ready False (reason Disconnected) at once.
 		c.setConnectedLocked(false, now)
 		c.setReadyLocked(false, now)
+		c.conds.set(CondConnected, statusFalse, "", "", now)
+		c.conds.set(CondReady, statusFalse, reasonDisconnected, msgDisconnected, now)
 		c.failures = 0
 		c.st.LastError = res.err.Error()
 	case res.probeErr == nil:
 		c.setConnectedLocked(true, now)
 		c.setReadyLocked(true, now)
+		c.conds.set(CondConnected, statusTrue, "", "", now)
+		if e.opts.Driver != DriverRancher || c.controllersStarted {
+			c.conds.set(CondReady, statusTrue, "", "", now)
+			c.conds.set(CondWaiting, statusTrue, "", "", now)
+		}
 		c.failures = 0
 		c.st.LastError = ""
 		c.st.Version, c.st.Nodes = res.version, res.nodes
 	default:
 		c.setConnectedLocked(true, now)
+		c.conds.set(CondConnected, statusTrue, "", "", now)
 		c.failures++
 		c.st.LastError = res.probeErr.Error()
 		if c.failures >= e.opts.HealthRetries {
 			c.setReadyLocked(false, now)
+			c.conds.set(CondReady, statusFalse, "", res.probeErr.Error(), now)
 			c.failures = 0
 		} else {
 			// healthsyncer's next try, 5 s later; Ready keeps its value until the last try.
@@ -480,8 +489,21 @@ type stateChange struct {
 	err      string
 }
 
-// updateStateLocked derives the cluster's State and records a change in the metrics.
+// refreshRancherLocked derives the v3 API's state from the conditions.
+func (c *epCluster) refreshRancherLocked(now time.Time) {
+	sum := summarize(c.conds)
+	if sum.State == RancherActive && c.st.RancherState != RancherActive {
+		t := now
+		c.st.ActiveSince = &t
+	}
+	c.st.RancherState, c.st.Transitioning, c.st.TransitioningMessage = sum.State, sum.Transitioning, sum.Message
+	c.st.Conditions = c.conds.clone()
+}
+
+// updateStateLocked derives the cluster's State and Rancher state and records a change in
+// the metrics.
 func (e *Endpoint) updateStateLocked(c *epCluster) stateChange {
+	c.refreshRancherLocked(time.Now())
 	var s string
 	switch {
 	case c.st.Ready:
