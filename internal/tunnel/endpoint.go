@@ -592,7 +592,7 @@ func (e *Endpoint) ClusterState(name string) (EndpointClusterState, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.st, true
+	return c.stateLocked(), true
 }
 
 // States returns every registered cluster's state.
@@ -606,7 +606,7 @@ func (e *Endpoint) States() map[string]EndpointClusterState {
 	out := make(map[string]EndpointClusterState, len(cs))
 	for _, c := range cs {
 		c.mu.Lock()
-		out[c.name] = c.st
+		out[c.name] = c.stateLocked()
 		c.mu.Unlock()
 	}
 	return out

@@ -497,7 +497,14 @@ func (c *epCluster) refreshRancherLocked(now time.Time) {
 		c.st.ActiveSince = &t
 	}
 	c.st.RancherState, c.st.Transitioning, c.st.TransitioningMessage = sum.State, sum.Transitioning, sum.Message
-	c.st.Conditions = c.conds.clone()
+}
+
+// stateLocked is the cluster's state for a reader; the conditions are copied only here, so
+// that an idle fleet holds one list per cluster.
+func (c *epCluster) stateLocked() EndpointClusterState {
+	st := c.st
+	st.Conditions = c.conds.clone()
+	return st
 }
 
 // updateStateLocked derives the cluster's State and Rancher state and records a change in
