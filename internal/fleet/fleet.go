@@ -1,5 +1,8 @@
 // Package fleet runs the simulated clusters of a fixture: it generates them, serves each one's
-// mock API and writes the kubeconfig that reaches them.
+// mock API and writes the kubeconfig that reaches them. With tunnels, it registers every
+// cluster with Rancher through Rancher's API (the embedded endpoint's when no Rancher is
+// given), runs each cluster's agent, follows Rancher's view of the clusters and keeps what
+// it registered in <state-dir>/state.json.
 package fleet
 
 import (
@@ -12,7 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/time/rate"
 
 	"github.com/rancher/scale-cluster-agent/internal/apidocs"
 	"github.com/rancher/scale-cluster-agent/internal/fixtures"
@@ -34,8 +39,8 @@ type Config struct {
 	BindAddress string
 	// WatchHistory is how many events each cluster keeps for resuming watches.
 	WatchHistory int
-	// Tunnels, when set, connects every cluster to Rancher (the embedded endpoint) as the
-	// cattle-cluster-agent does.
+	// Tunnels, when set, registers every cluster with Rancher (the embedded endpoint unless
+	// Tunnels.Rancher is set) and connects it as the cattle-cluster-agent does.
 	Tunnels *TunnelConfig
 	Log     *logrus.Entry
 }
@@ -55,11 +60,21 @@ type Fleet struct {
 	log      *logrus.Entry
 	cert     tls.Certificate // for the mock APIs and the embedded endpoint alike
 	stopTrim context.CancelFunc
-	tunnels  []clusterTunnels
+
+	// With tunnels:
+	tunnelCfg *TunnelConfig
+	state     *stateStore
+	target    *target
+	members   []*member
 	// endpointOpts are the embedded endpoint's options for a listen address.
-	endpointOpts func(addr string) tunnel.EndpointOptions
-	stopAgents   context.CancelFunc
-	agents       sync.WaitGroup
+	endpointOpts   func(addr string) tunnel.EndpointOptions
+	agentDialer    *websocket.Dialer
+	agentMetrics   *tunnel.AgentMetrics
+	connectLimiter *rate.Limiter
+	caCert         string // base64 of the CA PEM, as the agents report it
+	runStarted     time.Time
+	stopAgents     context.CancelFunc
+	agents         sync.WaitGroup // agents, registration, follower, state writer
 }
 
 // LoadOptions are the fixture options matching what this build serves.
@@ -93,7 +108,12 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 		BindAddress: cfg.BindAddress, ServingCert: cert, CACert: auth.CertPEM,
 		WatchHistory: cfg.WatchHistory, Log: log,
 	})
-	f := &Fleet{Server: srv, Authority: auth, log: log, cert: cert}
+	f := &Fleet{Server: srv, Authority: auth, log: log, cert: cert, tunnelCfg: cfg.Tunnels}
+	if cfg.Tunnels != nil {
+		if f.state, err = openStateStore(cfg.StateDir, log); err != nil {
+			return nil, err
+		}
+	}
 	var kc []kubeconfig.Cluster
 	start := time.Now()
 	// One cluster at a time: its generated objects become garbage as soon as the store has
@@ -102,14 +122,28 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		c, err := srv.AddCluster(mockapi.ClusterSpec{
+		cs := mockapi.ClusterSpec{
 			Name: spec.Name, Version: spec.Version, Minor: spec.Minor,
 			AdminToken: auth.Token(spec.Name), Objects: spec.Objects,
-		})
+		}
+		cs.Address = f.previousAddress(spec.Name, cfg.BindAddress)
+		c, err := srv.AddCluster(cs)
+		if err != nil && cs.Address != "" {
+			// The port is taken now: any port will do, Rancher learns it at the next connect.
+			cs.Address = ""
+			c, err = srv.AddCluster(cs)
+		}
 		if err != nil {
 			return err
 		}
 		f.Clusters = append(f.Clusters, c)
+		if cfg.Tunnels != nil {
+			saToken, err := c.ServiceAccountToken(agentNamespace, agentServiceAccount)
+			if err != nil {
+				return fmt.Errorf("cluster %s: agent token: %w", c.Name(), err)
+			}
+			f.members = append(f.members, &member{cluster: c, saToken: saToken, log: log.WithField("cluster", c.Name())})
+		}
 		kc = append(kc, kubeconfig.Cluster{Name: c.Name(), Server: c.URL(), Token: c.AdminToken()})
 		return nil
 	})
@@ -144,6 +178,43 @@ func (f *Fleet) Shutdown(ctx context.Context) error {
 	}
 	tErr := f.stopTunnels(ctx)
 	return errors.Join(tErr, f.Server.Shutdown(ctx))
+}
+
+// previousAddress is the listen address the cluster had in the last run with this state
+// directory, if it was on the same bind address: listening there again keeps the apiEndpoint
+// Rancher stored.
+func (f *Fleet) previousAddress(name, bind string) string {
+	if f.state == nil {
+		return ""
+	}
+	r, ok := f.state.get(name)
+	if !ok || r.Address == "" {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(r.Address)
+	if err != nil || bind != "" && !net.ParseIP(host).Equal(net.ParseIP(bind)) {
+		return ""
+	}
+	return r.Address
+}
+
+// RancherURL is the URL of the Rancher the clusters register with ("" without tunnels).
+func (f *Fleet) RancherURL() string {
+	if f.target == nil {
+		return ""
+	}
+	return f.target.url
+}
+
+// Embedded reports whether the clusters register with the embedded endpoint.
+func (f *Fleet) Embedded() bool { return f.target != nil && f.target.embedded }
+
+// RunID is the label value naming the clusters this state directory created in Rancher.
+func (f *Fleet) RunID() string {
+	if f.state == nil {
+		return ""
+	}
+	return f.state.runID()
 }
 
 // bindHost returns the bind address to put in the serving certificate, unless it is a

@@ -8,8 +8,8 @@ import (
 // cost nothing between scrapes. They are opt-in: at thousands of clusters they multiply the
 // series a Prometheus must keep.
 type clusterCollector struct {
-	src                                   Source
-	connected, ready, reconnects, refused *prometheus.Desc
+	src                                           Source
+	connected, ready, active, reconnects, refused *prometheus.Desc
 }
 
 // NewClusterCollector returns the per-cluster metrics of src.
@@ -19,6 +19,8 @@ func NewClusterCollector(src Source) prometheus.Collector {
 		connected: prometheus.NewDesc("scale_cluster_tunnel_connected", "Whether the cluster's tunnel is connected.",
 			[]string{"cluster", "tunnel"}, nil),
 		ready: prometheus.NewDesc("scale_cluster_ready", "Whether the Rancher side reports the cluster ready.",
+			[]string{"cluster"}, nil),
+		active: prometheus.NewDesc("scale_cluster_rancher_active", "Whether Rancher reports the cluster active.",
 			[]string{"cluster"}, nil),
 		reconnects: prometheus.NewDesc("scale_cluster_reconnects_total", "Tunnel sessions the cluster established after its first ones.",
 			[]string{"cluster"}, nil),
@@ -30,6 +32,7 @@ func NewClusterCollector(src Source) prometheus.Collector {
 func (c *clusterCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.connected
 	ch <- c.ready
+	ch <- c.active
 	ch <- c.reconnects
 	ch <- c.refused
 }
@@ -39,6 +42,7 @@ func (c *clusterCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, boolValue(cl.Main.State == "connected"), cl.Name, "main")
 		ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, boolValue(cl.Steve.State == "connected"), cl.Name, "steve")
 		ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, boolValue(cl.Endpoint != nil && cl.Endpoint.Ready), cl.Name)
+		ch <- prometheus.MustNewConstMetric(c.active, prometheus.GaugeValue, boolValue(cl.Endpoint != nil && cl.Endpoint.Active), cl.Name)
 		ch <- prometheus.MustNewConstMetric(c.reconnects, prometheus.CounterValue, float64(cl.Reconnects), cl.Name)
 		ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(cl.RefusedDials), cl.Name)
 	}

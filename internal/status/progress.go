@@ -46,8 +46,8 @@ func (p *Progress) Run(ctx context.Context) {
 			}
 			if s != last {
 				p.Log.WithFields(logrus.Fields{
-					"total": s.Total, "connecting": s.Connecting, "connected": s.Connected,
-					"ready": s.Ready, "active": s.Active, "failed": s.Failed,
+					"total": s.Total, "registering": s.Registering, "connecting": s.Connecting, "connected": s.Connected,
+					"ready": s.Ready, "active": s.Active, "failed": s.Failed, "registered": s.Registered,
 				}).Info("progress")
 				last = s
 			}
@@ -55,8 +55,8 @@ func (p *Progress) Run(ctx context.Context) {
 	}
 }
 
-// Line is the one-line form of a summary.
+// Line is the one-line form of a summary: the buckets, then how many are registered.
 func Line(s Summary) string {
-	return fmt.Sprintf("clusters %d: connecting %d, connected %d, ready %d, active %d, failed %d",
-		s.Total, s.Connecting, s.Connected, s.Ready, s.Active, s.Failed)
+	return fmt.Sprintf("clusters %d: registering %d, connecting %d, connected %d, ready %d, active %d, failed %d; registered %d",
+		s.Total, s.Registering, s.Connecting, s.Connected, s.Ready, s.Active, s.Failed, s.Registered)
 }

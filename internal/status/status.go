@@ -14,30 +14,36 @@ type Report struct {
 	Time time.Time `json:"time"`
 }
 
-// Summary counts clusters by how far they got. A cluster counts in the furthest state it
-// reached: connecting (tunnels not up yet), connected (both tunnels up), ready (the
-// endpoint's health checks pass), active (Rancher reports it active), failed (its last
-// attempt failed and it is not connected).
+// Summary counts clusters by where they are now, each in one bucket: registering (being
+// created in Rancher, or waiting for its registration token), connecting (tunnels not up
+// yet), connected (both tunnels up), ready (Rancher's Ready condition is True), active
+// (Rancher reports it active), failed (its registration failed, or its last tunnel attempt
+// failed and it is not connected). Registered is not a bucket: it counts the clusters that
+// Rancher knows and that have their token, whatever their bucket.
 type Summary struct {
-	Total      int `json:"total"`
-	Connecting int `json:"connecting"`
-	Connected  int `json:"connected"`
-	Ready      int `json:"ready"`
-	Active     int `json:"active"`
-	Failed     int `json:"failed"`
+	Total       int `json:"total"`
+	Registering int `json:"registering"`
+	Connecting  int `json:"connecting"`
+	Connected   int `json:"connected"`
+	Ready       int `json:"ready"`
+	Active      int `json:"active"`
+	Failed      int `json:"failed"`
+	Registered  int `json:"registered"`
 }
 
 // Cluster is one simulated cluster's line of the report.
 type Cluster struct {
 	Name           string     `json:"name"`
 	Address        string     `json:"address"`
-	State          string     `json:"state"` // connecting | connected | ready | active | failed
+	State          string     `json:"state"` // registering | connecting | connected | ready | active | failed
 	Main           Tunnel     `json:"main"`
 	Steve          Tunnel     `json:"steve"`
 	ConnectedSince *time.Time `json:"connectedSince,omitempty"`
 	Reconnects     int64      `json:"reconnects"`
 	RefusedDials   int64      `json:"refusedDials"`
 	LastError      string     `json:"lastError,omitempty"`
+	// Registered says Rancher knows the cluster and the agent has its registration token.
+	Registered bool `json:"registered"`
 	// Endpoint is the state as the Rancher side sees it (the embedded endpoint, or Rancher).
 	Endpoint *Endpoint `json:"endpoint,omitempty"`
 }
@@ -53,22 +59,47 @@ type Tunnel struct {
 	LastError      string     `json:"lastError,omitempty"`
 }
 
-// Endpoint is a cluster as the Rancher side sees it.
+// Endpoint is a cluster as the Rancher side sees it: Rancher's (or the embedded
+// endpoint's) management cluster, as its v3 API last showed it.
 type Endpoint struct {
-	State      string     `json:"state"`
+	// ID is Rancher's id of the cluster (c-xxxxx).
+	ID string `json:"id,omitempty"`
+	// State is Rancher's state: pending, waiting, active, unavailable, ...
+	State string `json:"state"`
+	// Transitioning ("yes", "no", "error") and TransitioningMessage say what Rancher waits
+	// for or what failed.
+	Transitioning        string `json:"transitioning,omitempty"`
+	TransitioningMessage string `json:"transitioningMessage,omitempty"`
+	// Active is Rancher's active: state active, not transitioning, Ready True.
+	Active bool `json:"active"`
+	// Connected and Ready are Rancher's conditions of those names.
 	Connected  bool       `json:"connected"`
 	Ready      bool       `json:"ready"`
 	ReadySince *time.Time `json:"readySince,omitempty"`
-	LastCheck  *time.Time `json:"lastCheck,omitempty"`
-	LastError  string     `json:"lastError,omitempty"`
-	Version    string     `json:"version,omitempty"`
-	Nodes      int        `json:"nodes"`
+	// LastCheck is when Rancher's view was last read.
+	LastCheck  *time.Time  `json:"lastCheck,omitempty"`
+	LastError  string      `json:"lastError,omitempty"`
+	Version    string      `json:"version,omitempty"`
+	Nodes      int         `json:"nodes"`
+	Conditions []Condition `json:"conditions,omitempty"`
+}
+
+// Condition is one of Rancher's conditions of the cluster.
+type Condition struct {
+	Type       string     `json:"type"`
+	Status     string     `json:"status"`
+	Reason     string     `json:"reason,omitempty"`
+	Message    string     `json:"message,omitempty"`
+	LastUpdate *time.Time `json:"lastUpdateTime,omitempty"`
 }
 
 // Summarize counts the clusters' states.
 func Summarize(clusters []Cluster) Summary {
 	s := Summary{Total: len(clusters)}
 	for _, c := range clusters {
+		if c.Registered {
+			s.Registered++
+		}
 		switch c.State {
 		case "active":
 			s.Active++
@@ -78,6 +109,8 @@ func Summarize(clusters []Cluster) Summary {
 			s.Connected++
 		case "failed":
 			s.Failed++
+		case "registering":
+			s.Registering++
 		default:
 			s.Connecting++
 		}

@@ -19,22 +19,23 @@ func sampleReport() Report {
 	since := now.Add(-90 * time.Second)
 	clusters := []Cluster{
 		{Name: "a", State: "ready", Main: Tunnel{State: "connected"}, Steve: Tunnel{State: "connected"}, ConnectedSince: &since,
-			Endpoint: &Endpoint{Ready: true}},
-		{Name: "b", State: "connected", Main: Tunnel{State: "connected"}, Steve: Tunnel{State: "connected"}, Reconnects: 2, RefusedDials: 1},
-		{Name: "c", State: "failed", Main: Tunnel{State: "connecting"}, Steve: Tunnel{State: "connecting"}, LastError: "HTTP 401"},
-		{Name: "d", State: "connecting"},
-		{Name: "e", State: "active"},
+			Registered: true, Endpoint: &Endpoint{ID: "c-aaaaa", State: "waiting", Ready: true, TransitioningMessage: "Waiting for API to be available"}},
+		{Name: "b", State: "connected", Main: Tunnel{State: "connected"}, Steve: Tunnel{State: "connected"}, Reconnects: 2, RefusedDials: 1, Registered: true},
+		{Name: "c", State: "failed", Main: Tunnel{State: "connecting"}, Steve: Tunnel{State: "connecting"}, LastError: "HTTP 401", Registered: true},
+		{Name: "d", State: "connecting", Registered: true},
+		{Name: "e", State: "active", Registered: true, Endpoint: &Endpoint{ID: "c-eeeee", State: "active", Active: true}},
+		{Name: "f", State: "registering"},
 	}
 	return Report{Time: now, Clusters: clusters, Summary: Summarize(clusters)}
 }
 
 func TestSummarize(t *testing.T) {
 	got := sampleReport().Summary
-	want := Summary{Total: 5, Connecting: 1, Connected: 1, Ready: 1, Active: 1, Failed: 1}
+	want := Summary{Total: 6, Registering: 1, Connecting: 1, Connected: 1, Ready: 1, Active: 1, Failed: 1, Registered: 5}
 	if got != want {
 		t.Fatalf("summary %+v, want %+v", got, want)
 	}
-	if line := Line(got); line != "clusters 5: connecting 1, connected 1, ready 1, active 1, failed 1" {
+	if line := Line(got); line != "clusters 6: registering 1, connecting 1, connected 1, ready 1, active 1, failed 1; registered 5" {
 		t.Errorf("line %q", line)
 	}
 }
@@ -46,12 +47,14 @@ func TestPrintTable(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	for i, want := range []string{
-		"TOTAL 5  connecting 1  connected 1  ready 1  active 1  failed 1",
+		"TOTAL 6  registering 1  connecting 1  connected 1  ready 1  active 1  failed 1  (registered 5)",
 		"",
-		"NAME   STATE        MAIN         STEVE        CONNECTED   RECONNECTS   REFUSED   LAST ERROR",
-		"a      ready        connected    connected    1m30s       0            0         <none>",
-		"b      connected    connected    connected    <none>      2            1         <none>",
-		"c      failed       connecting   connecting   <none>      0            0         HTTP 401",
+		"NAME   STATE         RANCHER           MAIN         STEVE        CONNECTED   RECONNECTS   REFUSED   LAST ERROR",
+		"a      ready         c-aaaaa/waiting   connected    connected    1m30s       0            0         rancher: Waiting for API to be available",
+		"b      connected     <none>            connected    connected    <none>      2            1         <none>",
+		"c      failed        <none>            connecting   connecting   <none>      0            0         HTTP 401",
+		"d      connecting    <none>            <none>       <none>       <none>      0            0         <none>",
+		"e      active        c-eeeee/active    <none>       <none>       <none>      0            0         <none>",
 	} {
 		if lines[i] != want {
 			t.Errorf("line %d:\n got %q\nwant %q", i, lines[i], want)
@@ -81,11 +84,11 @@ func TestServer(t *testing.T) {
 		return string(b)
 	}
 	var r Report
-	if err := json.Unmarshal([]byte(get("/status")), &r); err != nil || r.Summary.Total != 5 || len(r.Clusters) != 5 {
+	if err := json.Unmarshal([]byte(get("/status")), &r); err != nil || r.Summary.Total != 6 || len(r.Clusters) != 6 {
 		t.Fatalf("/status: %+v %v", r.Summary, err)
 	}
 	metrics := get("/metrics")
-	for _, want := range []string{`scale_cluster_tunnel_connected{cluster="a",tunnel="main"} 1`, `scale_cluster_refused_dials_total{cluster="b"} 1`, `scale_cluster_ready{cluster="c"} 0`} {
+	for _, want := range []string{`scale_cluster_tunnel_connected{cluster="a",tunnel="main"} 1`, `scale_cluster_refused_dials_total{cluster="b"} 1`, `scale_cluster_ready{cluster="c"} 0`, `scale_cluster_rancher_active{cluster="e"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
@@ -93,7 +96,7 @@ func TestServer(t *testing.T) {
 	if !strings.Contains(get("/debug/pprof/"), "goroutine") {
 		t.Error("/debug/pprof/ index lacks goroutine")
 	}
-	if n := testutil.CollectAndCount(NewClusterCollector(src)); n != 25 {
-		t.Errorf("%d per-cluster series, want 25", n)
+	if n := testutil.CollectAndCount(NewClusterCollector(src)); n != 36 {
+		t.Errorf("%d per-cluster series, want 36", n)
 	}
 }

@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/rancher/scale-cluster-agent/internal/fixtures"
 	"github.com/rancher/scale-cluster-agent/internal/fleet"
 	"github.com/rancher/scale-cluster-agent/internal/mockapi"
+	"github.com/rancher/scale-cluster-agent/internal/report"
 	"github.com/rancher/scale-cluster-agent/internal/status"
 	"github.com/rancher/scale-cluster-agent/internal/tunnel"
 )
@@ -38,27 +41,61 @@ type runFlags struct {
 	healthInterval    time.Duration
 	legacyHealthCheck bool
 	perClusterMetrics bool
+
+	rancher             rancherFlags
+	registerRate        float64
+	registerConcurrency int
+	followInterval      time.Duration
+	reportFile          string
 }
 
 func newRunCommand(log *logrus.Logger) *cobra.Command {
 	f := &runFlags{}
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Serve the simulated clusters of a fixture",
+		Short: "Serve the simulated clusters of a fixture and register them with Rancher",
 		Long: `Serve the simulated clusters described by a fixture (--config; by default the
-embedded fixture: two clusters of a generic Kubernetes v1.36 look).
+embedded fixture: two clusters of a generic Kubernetes v1.36 look), register each one
+with Rancher as an imported cluster, and connect it the way cattle-cluster-agent does.
 
 Each cluster gets a mock Kubernetes API on its own TLS port. The CA, the token secret
 and a kubeconfig with one context per cluster go into --state-dir; the kubeconfig stays
 valid across restarts with the same state directory.
 
+Registration goes through Rancher's API: POST /v3/clusters (with the labels
+app.kubernetes.io/managed-by=scale-cluster-agent and scale-cluster-agent/run=<run id>),
+then the cluster's registration token, paced by --register-rate and
+--register-concurrency. Each cluster's agent starts as soon as its token exists, and
+Rancher's view of every cluster (state, conditions, transitioning message) is read back
+with one GET /v3/clusters?limit=-1 every --follow-interval until it is active.
+
+Without --rancher-url the clusters register with an embedded Rancher-compatible endpoint
+in this process, through the same calls. With --rancher-url they register with that
+Rancher, authenticated by --rancher-token (or RANCHER_TOKEN), or by --rancher-user and
+--rancher-password (or RANCHER_PASSWORD). The token is never logged.
+
+What was registered (Rancher URL, cluster id, registration token, listen address and
+service-account token per cluster) is kept in <state-dir>/state.json, written
+atomically. A second run with the same state directory reuses the same Rancher
+clusters; a cluster found in Rancher by name is adopted if it carries the
+managed-by label, and left alone (the simulated cluster fails) if it does not. A
+registration token Rancher refuses (rotation) is read again and the tunnels reconnect.
+'scale-cluster-agent clean' deletes what a state directory created.
+
 run serves until interrupted (SIGINT, SIGTERM) or until --duration has passed, then
-shuts every cluster down cleanly.`,
-		Example: `  # two clusters from the embedded fixture
+shuts every cluster down cleanly and prints a report: per milestone (tunnels up,
+Connected, Ready, active) how long the clusters took from registration, as p50, p95,
+p99 and max, and the reconnects and failures (JSON with --report).`,
+		Example: `  # two clusters from the embedded fixture, registered with the embedded endpoint
   scale-cluster-agent run
 
   # 500 clusters of your own fixture for ten minutes
-  scale-cluster-agent run --config fleet.yaml --clusters 500 --duration 10m`,
+  scale-cluster-agent run --config fleet.yaml --clusters 500 --duration 10m
+
+  # 200 clusters registered with a real Rancher, 5 per second, report as JSON
+  export RANCHER_TOKEN=token-abcde:...
+  scale-cluster-agent run --rancher-url https://rancher.example.com \
+      --ca-checksum 9e68...6580 --clusters 200 --register-rate 5 --report report.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return run(cmd, log, f)
@@ -79,6 +116,11 @@ shuts every cluster down cleanly.`,
 	fl.DurationVar(&f.healthInterval, "health-interval", 15*time.Second, "how often the embedded endpoint checks each cluster, as Rancher does")
 	fl.BoolVar(&f.legacyHealthCheck, "legacy-health-check", false, "check GET /api/v1/namespaces/kube-system (Rancher <= 2.13) instead of /readyz")
 	fl.BoolVar(&f.perClusterMetrics, "per-cluster-metrics", false, "also export per-cluster series on /metrics (many series at thousands of clusters)")
+	f.rancher.addFlags(fl)
+	fl.Float64Var(&f.registerRate, "register-rate", 10, "clusters registered per second (0: no pacing; unpaced against the embedded endpoint unless set)")
+	fl.IntVar(&f.registerConcurrency, "register-concurrency", 16, "registrations in flight at once (create, then wait for the token)")
+	fl.DurationVar(&f.followInterval, "follow-interval", 0, "how often Rancher's view of the clusters is read (default 5s; 1s with the embedded endpoint); six times less often once all are active")
+	fl.StringVar(&f.reportFile, "report", "", "write the run's report (time to tunnels up, Connected, Ready, active) as JSON to this file at exit")
 	return cmd
 }
 
@@ -87,6 +129,20 @@ const defaultStateDir = ".scale-cluster-agent"
 func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 	if f.clusters < 0 {
 		return fmt.Errorf("--clusters must be >= 0, got %d", f.clusters)
+	}
+	rc, err := f.rancher.config()
+	if err != nil {
+		return err
+	}
+	if f.noTunnels && rc != nil {
+		return fmt.Errorf("--no-tunnels serves the mock APIs only; it cannot be combined with --rancher-url")
+	}
+	if f.registerRate < 0 || f.registerConcurrency < 1 {
+		return fmt.Errorf("--register-rate must be >= 0 and --register-concurrency >= 1")
+	}
+	registerRate := f.registerRate
+	if rc == nil && !cmd.Flags().Changed("register-rate") {
+		registerRate = 0 // the embedded endpoint takes whatever comes
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -97,7 +153,6 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 	}
 	var fx *fixtures.Fixture
 	if f.config != "" {
-		var err error
 		if fx, err = fixtures.Load(f.config, fleet.LoadOptions()); err != nil {
 			return err
 		}
@@ -114,7 +169,9 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 		b := tunnel.DefaultBackoff
 		b.Min, b.Max = f.backoffMin, f.backoffMax
 		cfg.Tunnels = &fleet.TunnelConfig{
-			ConnectRate: f.connectRate, Backoff: b, HealthInterval: f.healthInterval,
+			Rancher: rc, RegisterRate: registerRate, RegisterConcurrency: f.registerConcurrency,
+			FollowInterval: f.followInterval,
+			ConnectRate:    f.connectRate, Backoff: b, HealthInterval: f.healthInterval,
 			LegacyHealthCheck: f.legacyHealthCheck, Registerer: reg,
 		}
 	}
@@ -132,7 +189,7 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 			return err
 		}
 	}
-	printWelcome(cmd, fl, statusSrv)
+	printWelcome(cmd, fl, statusSrv, f.stateDir)
 	entry.WithFields(logrus.Fields{"clusters": len(fl.Clusters), "startup": fl.StartupTime.Round(time.Millisecond)}).Info("serving")
 	if cfg.Tunnels != nil {
 		out := cmd.OutOrStdout()
@@ -142,12 +199,31 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 	}
 	<-ctx.Done()
 	entry.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	var rep *report.Report
+	if cfg.Tunnels != nil {
+		rep = fl.RunReport() // before the agents stop
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if statusSrv != nil {
 		_ = statusSrv.Shutdown(sctx)
 	}
-	return fl.Shutdown(sctx)
+	err = fl.Shutdown(sctx)
+	if rep != nil {
+		out := cmd.OutOrStdout()
+		fmt.Fprintln(out)
+		if perr := rep.PrintTable(out); perr != nil {
+			err = errors.Join(err, perr)
+		}
+		if f.reportFile != "" {
+			if werr := rep.WriteJSON(f.reportFile); werr != nil {
+				err = errors.Join(err, werr)
+			} else {
+				fmt.Fprintf(out, "Report written to %s\n", f.reportFile)
+			}
+		}
+	}
+	return err
 }
 
 func isTerminal(w io.Writer) bool {
@@ -155,7 +231,7 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func printWelcome(cmd *cobra.Command, fl *fleet.Fleet, statusSrv *status.Server) {
+func printWelcome(cmd *cobra.Command, fl *fleet.Fleet, statusSrv *status.Server, stateDir string) {
 	out := cmd.OutOrStdout()
 	names := make([]string, 0, 3)
 	for i, c := range fl.Clusters {
@@ -169,8 +245,11 @@ func printWelcome(cmd *cobra.Command, fl *fleet.Fleet, statusSrv *status.Server)
 	fmt.Fprintf(out, "Serving %d simulated cluster(s) (%s) in %s: %s\n", len(fl.Clusters), first.GitVersion(),
 		fl.StartupTime.Round(time.Millisecond), strings.Join(names, ", "))
 	fmt.Fprintf(out, "Kubeconfig: %s (one context per cluster)\n", fl.KubeconfigPath)
-	if fl.Endpoint != nil {
-		fmt.Fprintf(out, "Agents connect to the embedded Rancher endpoint at %s\n", fl.Endpoint.URL())
+	switch {
+	case fl.Embedded():
+		fmt.Fprintf(out, "Clusters register with the embedded Rancher endpoint at %s (state: %s)\n", fl.RancherURL(), filepath.Join(stateDir, fleet.StateFile))
+	case fl.RancherURL() != "":
+		fmt.Fprintf(out, "Clusters register with Rancher at %s as run %s (state: %s)\n", fl.RancherURL(), fl.RunID(), filepath.Join(stateDir, fleet.StateFile))
 	}
 	if statusSrv != nil {
 		fmt.Fprintf(out, "Status: http://%s/status (or: scale-cluster-agent status --status-addr %s)\n", statusSrv.Address(), statusSrv.Address())
