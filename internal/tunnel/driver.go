@@ -78,7 +78,7 @@ func (d *clusterDriver) run(ctx context.Context) {
 	log := d.c.log
 	// The authorizer set driver "imported"; the provisioner completes its step.
 	d.setConditions(cond{CondPending, statusTrue, "", ""}, cond{CondProvisioned, statusTrue, "", ""})
-	cfg, err := d.e.RESTConfig(d.c.name)
+	cfg, err := d.e.driverRESTConfig(d.c.name)
 	if err != nil {
 		log.WithError(err).Warn("rancher driver: no client")
 		return
@@ -89,6 +89,8 @@ func (d *clusterDriver) run(ctx context.Context) {
 		return
 	}
 	d.cs = cs
+	// Last: the keep-alive connections go once the informers have stopped.
+	defer cs.closeIdle()
 	if err := d.gate(ctx); err != nil {
 		return
 	}

@@ -536,6 +536,18 @@ func (c *epConn) SetWriteDeadline(time.Time) error { return nil }
 // 45 s timeout, no client-side rate limit, protobuf first. It fails until the cluster's main
 // tunnel has connected once.
 func (e *Endpoint) RESTConfig(clusterName string) (*rest.Config, error) {
+	return e.configFor(clusterName, nil)
+}
+
+// driverRESTConfig is RESTConfig for the Rancher driver: its connections are counted, so
+// that Shutdown lets them close before it ends the sessions (see epConn).
+func (e *Endpoint) driverRESTConfig(clusterName string) (*rest.Config, error) {
+	return e.configFor(clusterName, &e.openConns)
+}
+
+// configFor builds the cluster's rest.Config from its stored params; open counts its
+// connections (nil: not counted).
+func (e *Endpoint) configFor(clusterName string, open *atomic.Int64) (*rest.Config, error) {
 	c := e.cluster(clusterName)
 	if c == nil {
 		return nil, fmt.Errorf("cluster %q is not registered", clusterName)
@@ -546,7 +558,7 @@ func (e *Endpoint) RESTConfig(clusterName string) (*rest.Config, error) {
 	if p == nil {
 		return nil, fmt.Errorf("cluster %q: the agent has not connected its main tunnel yet", clusterName)
 	}
-	return e.restConfigFor(clusterName, *p, nil)
+	return e.restConfigFor(clusterName, *p, open)
 }
 
 func (e *Endpoint) restConfigFor(name string, p ClusterParams, open *atomic.Int64) (*rest.Config, error) {

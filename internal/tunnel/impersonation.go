@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -60,6 +62,16 @@ var tokenSecretPoll = wait.Backoff{Duration: 2 * time.Millisecond, Factor: 2, Ca
 type rancherClients struct {
 	kubernetes.Interface
 	k8s kubernetes.Interface
+	// transports are both clientsets' HTTP transports, for closeIdle.
+	transports []http.RoundTripper
+}
+
+// closeIdle closes both clientsets' idle keep-alive connections, so that none outlives the
+// driver through the tunnel.
+func (rc *rancherClients) closeIdle() {
+	for _, t := range rc.transports {
+		utilnet.CloseIdleConnectionsFor(t)
+	}
 }
 
 // newRancherClients builds both clientsets from a cluster's config (Endpoint.RESTConfig).
@@ -68,7 +80,11 @@ func newRancherClients(cfg *rest.Config) (*rancherClients, error) {
 	ctrl.AcceptContentTypes = rancherControllerAccept
 	ctrl.ContentType = "application/json"
 	ctrl.Timeout = 0
-	controllers, err := kubernetes.NewForConfig(ctrl)
+	ctrlHTTP, err := rest.HTTPClientFor(ctrl)
+	if err != nil {
+		return nil, fmt.Errorf("controller clientset: %w", err)
+	}
+	controllers, err := kubernetes.NewForConfigAndClient(ctrl, ctrlHTTP)
 	if err != nil {
 		return nil, fmt.Errorf("controller clientset: %w", err)
 	}
@@ -77,11 +93,16 @@ func newRancherClients(cfg *rest.Config) (*rancherClients, error) {
 	plain.AcceptContentTypes = ""
 	plain.ContentType = ""
 	plain.Timeout = rancherK8sClientTimeout
-	k8s, err := kubernetes.NewForConfig(plain)
+	plainHTTP, err := rest.HTTPClientFor(plain)
 	if err != nil {
 		return nil, fmt.Errorf("k8s clientset: %w", err)
 	}
-	return &rancherClients{Interface: controllers, k8s: k8s}, nil
+	k8s, err := kubernetes.NewForConfigAndClient(plain, plainHTTP)
+	if err != nil {
+		return nil, fmt.Errorf("k8s clientset: %w", err)
+	}
+	return &rancherClients{Interface: controllers, k8s: k8s,
+		transports: []http.RoundTripper{ctrlHTTP.Transport, plainHTTP.Transport}}, nil
 }
 
 // k8sClientOf is the clientset standing in for clusterContext.K8sClient.
