@@ -41,7 +41,7 @@ Point kubectl at one with the kubeconfig that 'run' writes.`,
 	cmd.SetErr(stderr)
 	cmd.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: trace, debug, info, warn or error")
 	cmd.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
-	cmd.AddCommand(newRunCommand(log), newKubeconfigCommand(), newStatusCommand())
+	cmd.AddCommand(newRunCommand(log), newCleanCommand(log), newEndpointCommand(log), newKubeconfigCommand(), newStatusCommand())
 	return cmd
 }
 
