@@ -7,6 +7,9 @@
 // turned on. This program keeps only what a default-configured cluster of the release serves, so
 // the embedded data can be served as is.
 //
+// From the same zip it also writes the objects such a cluster creates at start-up (bootstrap.go):
+// the RBAC bootstrap policy and one APIService per served group-version.
+//
 // Usage (from anywhere inside the module): go run ./hack/apidocs [-out dir]
 package main
 
@@ -75,7 +78,7 @@ func main() {
 			log.Fatal(err)
 		}
 		dst := filepath.Join(*out, "v"+rel.minor)
-		if err := generate(rel, filepath.Join(src, "api"), dst); err != nil {
+		if err := generate(rel, src, dst); err != nil {
 			log.Fatalf("%s: %v", rel.version, err)
 		}
 	}
@@ -115,8 +118,10 @@ func downloadDir(path, version string) (string, error) {
 
 var gaVersion = regexp.MustCompile(`^v[0-9]+$`)
 
-// generate writes the served subset of one release's documents from src (…/api) into dst.
-func generate(rel release, src, dst string) error {
+// generate writes the served subset of one release's documents, and the objects its
+// kube-apiserver creates at start-up, from the module at root into dst.
+func generate(rel release, root, dst string) error {
+	src := filepath.Join(root, "api")
 	discDir := filepath.Join(src, "discovery")
 	v3Dir := filepath.Join(src, "openapi-spec", "v3")
 
@@ -193,11 +198,18 @@ func generate(rel release, src, dst string) error {
 		}
 	}
 
+	servedGVs := append([]string{"v1"}, gvs...)
+	counts, err := writeBootstrap(&w, root, servedGVs)
+	if err != nil {
+		return fmt.Errorf("bootstrap objects: %w", err)
+	}
+
 	meta := map[string]any{
 		"minor":         rel.minor,
 		"gitVersion":    rel.version,
-		"source":        "k8s.io/kubernetes@" + rel.version + " api/discovery, api/openapi-spec",
-		"groupVersions": append([]string{"v1"}, gvs...),
+		"source":        "k8s.io/kubernetes@" + rel.version + " api/discovery, api/openapi-spec, " + rbacDir + ", " + strings.Join(priorityFiles, ", "),
+		"groupVersions": servedGVs,
+		"bootstrap":     counts,
 	}
 	w.plain("meta.json", meta)
 	if w.err != nil {

@@ -21,7 +21,7 @@ func TestDataUpToDate(t *testing.T) {
 				t.Fatalf("documents unavailable: %v", err)
 			}
 			dst := t.TempDir()
-			if err := generate(rel, filepath.Join(src, "api"), dst); err != nil {
+			if err := generate(rel, src, dst); err != nil {
 				t.Fatal(err)
 			}
 			want, got := readTree(t, filepath.Join(committed, "v"+rel.minor)), readTree(t, dst)

@@ -49,6 +49,8 @@ type Docs struct {
 	groupVersions []schema.GroupVersion
 	discovery     *discoveryTable
 	v3            openAPIState
+	bootstrap     map[schema.GroupResource]int // object count per resource, from meta.json
+	deletes       deleteResponses
 }
 
 // GroupVersions returns the served group-versions in discovery order: core v1 first, then the
@@ -90,8 +92,9 @@ type parsedDiscovery struct {
 
 func load(minor string) (*Docs, error) {
 	var meta struct {
-		GitVersion    string   `json:"gitVersion"`
-		GroupVersions []string `json:"groupVersions"`
+		GitVersion    string         `json:"gitVersion"`
+		GroupVersions []string       `json:"groupVersions"`
+		Bootstrap     map[string]int `json:"bootstrap"`
 	}
 	b, err := data.ReadFile(path.Join("data", "v"+minor, "meta.json"))
 	if err == nil {
@@ -105,7 +108,10 @@ func load(minor string) (*Docs, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Docs{Minor: minor, GitVersion: meta.GitVersion}
+	d := &Docs{Minor: minor, GitVersion: meta.GitVersion, bootstrap: map[schema.GroupResource]int{}}
+	for gr, n := range meta.Bootstrap {
+		d.bootstrap[schema.ParseGroupResource(gr)] = n
+	}
 	d.groupVersions = append(d.groupVersions, schema.GroupVersion{Version: "v1"})
 	d.Resources = appendResources(d.Resources, schema.GroupVersion{Version: "v1"}, p.core.APIResources)
 	for _, g := range p.groupList.Groups {
