@@ -873,7 +873,7 @@ func (e *Endpoint) v3ClusterJSON(base string, c *apiCluster, removed time.Time, 
 		return out
 	}
 	st, _ := e.ClusterState(c.name)
-	v := v3Cluster(st, c.created)
+	v := v3Cluster(st)
 	out["state"], out["transitioning"], out["transitioningMessage"] = v.State, v.Transitioning, v.TransitioningMessage
 	out["conditions"], out["driver"], out["nodeCount"] = v.Conditions, v.Driver, v.NodeCount
 	if v.APIEndpoint != "" {
@@ -917,58 +917,27 @@ type v3View struct {
 	NodeCount                                  int
 }
 
-// v3Cluster maps the endpoint's view of a cluster onto Rancher's management cluster:
-// conditions in the order Rancher adds them (recorded timeline), the state wrangler's
-// summary gives, and what the main tunnel's params and the checks reported.
-func v3Cluster(st EndpointClusterState, created time.Time) v3View {
-	at := rancher.Time{Time: created}
-	v := v3View{State: "pending", Transitioning: "yes", NodeCount: st.Nodes}
-	cond := func(typ, status, reason, msg string) {
-		v.Conditions = append(v.Conditions, rancher.Condition{Type: typ, Status: status, Reason: reason, Message: msg, LastUpdateTime: at})
+// v3Cluster maps the endpoint's view of a cluster onto Rancher's management cluster as the
+// v3 API shows it: the conditions, state, transitioning and message the endpoint derives by
+// Rancher's rules, and what the main tunnel's params and the checks reported.
+func v3Cluster(st EndpointClusterState) v3View {
+	v := v3View{
+		State: st.RancherState, Transitioning: st.Transitioning, TransitioningMessage: st.TransitioningMessage,
+		Conditions: st.Conditions, Driver: st.Driver, AgentImage: st.AgentImage, NodeCount: st.Nodes,
 	}
-	for _, typ := range []string{"CreatorMadeOwner", "InitialRolesPopulated", "BackingNamespaceCreated", "DefaultProjectCreated", "SystemProjectCreated"} {
-		cond(typ, "True", "", "")
+	if v.State == "" {
+		// Not derived yet: what Rancher answers for a cluster without conditions.
+		v.State, v.Transitioning = RancherPending, "yes"
 	}
-	provisioned := st.Address != "" // the main tunnel connected once: driver imported
-	if provisioned {
-		cond("Pending", "True", "", "")
-		cond("Provisioned", "True", "", "")
-	} else {
-		cond("Pending", "Unknown", "", "")
-		cond("Provisioned", "Unknown", "", "")
+	if v.Conditions == nil {
+		v.Conditions = []rancher.Condition{}
 	}
-	if st.Ready {
-		cond("Waiting", "True", "", "")
-	} else {
-		cond("Waiting", "Unknown", "", "Waiting for API to be available")
+	if st.Driver != "" && st.Address != "" {
+		// The tunnel authorizer stores status.apiEndpoint with the driver.
+		v.APIEndpoint = apiEndpoint(st.Address)
 	}
-	for _, typ := range []string{"NoDiskPressure", "NoMemoryPressure", "ServiceAccountSecretsMigrated"} {
-		cond(typ, "True", "", "")
-	}
-	if st.Connected {
-		cond("Connected", "True", "", "")
-	} else {
-		cond("Connected", "False", "", "")
-	}
-	if !provisioned {
-		return v
-	}
-	v.Driver, v.APIEndpoint = "imported", apiEndpoint(st.Address)
 	if st.Version != "" {
 		v.Version = versionInfo(st.Version)
-	}
-	cond("GlobalAdminsSynced", "True", "", "")
-	switch {
-	case st.Ready:
-		cond("AgentTlsStrictCheck", "True", "", "")
-		cond("Ready", "True", "", "")
-		v.State, v.Transitioning = "active", "no"
-	case st.State == stateUnavailable:
-		cond("AgentTlsStrictCheck", "True", "", "")
-		cond("Ready", "False", "Disconnected", "Cluster agent is not connected")
-		v.State, v.Transitioning, v.TransitioningMessage = "unavailable", "error", "Cluster agent is not connected"
-	default:
-		v.State, v.TransitioningMessage = "waiting", "Waiting for API to be available"
 	}
 	return v
 }

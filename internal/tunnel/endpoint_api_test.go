@@ -386,43 +386,33 @@ func TestAPIRestoreCluster(t *testing.T) {
 }
 
 func TestV3Cluster(t *testing.T) {
-	created := time.Date(2026, 11, 25, 22, 29, 28, 0, time.UTC)
+	ready := []rancher.Condition{{Type: CondConnected, Status: "True"}, {Type: CondReady, Status: "True"}}
 	tests := []struct {
 		name                      string
 		st                        EndpointClusterState
 		state, transitioning, msg string
-		driver                    string
-		want                      map[string]string // condition statuses
+		apiEndpoint, version      string
+		conditions                int
 	}{
-		{"created, no tunnel", EndpointClusterState{State: statePending}, "pending", "yes", "", "",
-			map[string]string{"Pending": "Unknown", "Provisioned": "Unknown", "Waiting": "Unknown", "Connected": "False", "Ready": ""}},
-		{"main tunnel up once", EndpointClusterState{State: stateConnecting, Address: "127.0.0.1:6443"}, "waiting", "yes", "Waiting for API to be available", "imported",
-			map[string]string{"Pending": "True", "Provisioned": "True", "Connected": "False", "GlobalAdminsSynced": "True", "Ready": ""}},
-		{"connected, not ready yet", EndpointClusterState{State: stateConnected, Address: "127.0.0.1:6443", Connected: true}, "waiting", "yes", "Waiting for API to be available", "imported",
-			map[string]string{"Connected": "True", "Waiting": "Unknown", "Ready": ""}},
-		{"ready", EndpointClusterState{State: stateReady, Address: "127.0.0.1:6443", Connected: true, Ready: true, Version: "v1.36.3", Nodes: 3}, "active", "no", "", "imported",
-			map[string]string{"Connected": "True", "Waiting": "True", "Ready": "True"}},
-		{"was ready, lost", EndpointClusterState{State: stateUnavailable, Address: "127.0.0.1:6443"}, "unavailable", "error", "Cluster agent is not connected", "imported",
-			map[string]string{"Connected": "False", "Ready": "False"}},
+		{"not derived yet", EndpointClusterState{}, "pending", "yes", "", "", "", 0},
+		{"created, no tunnel", EndpointClusterState{RancherState: "pending", Transitioning: "yes", Conditions: newConditions(time.Now()).clone()},
+			"pending", "yes", "", "", "", len(initialConditions)},
+		{"main tunnel reported its address, driver not set yet", EndpointClusterState{RancherState: "pending", Transitioning: "yes", Address: "127.0.0.1:6443"},
+			"pending", "yes", "", "", "", 0},
+		{"waiting", EndpointClusterState{RancherState: "waiting", Transitioning: "yes", TransitioningMessage: msgWaitingForAPI, Driver: "imported", Address: "127.0.0.1:6443"},
+			"waiting", "yes", msgWaitingForAPI, "https://127.0.0.1:6443", "", 0},
+		{"active", EndpointClusterState{RancherState: "active", Transitioning: "no", Driver: "imported", Address: "[::1]:6443", Version: "v1.36.3", Nodes: 3, Conditions: ready},
+			"active", "no", "", "https://[::1]:6443", "v1.36.3", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := v3Cluster(tt.st, created)
-			if v.State != tt.state || v.Transitioning != tt.transitioning || v.TransitioningMessage != tt.msg || v.Driver != tt.driver {
-				t.Errorf("state %q transitioning %q message %q driver %q", v.State, v.Transitioning, v.TransitioningMessage, v.Driver)
+			v := v3Cluster(tt.st)
+			if v.State != tt.state || v.Transitioning != tt.transitioning || v.TransitioningMessage != tt.msg || v.APIEndpoint != tt.apiEndpoint ||
+				len(v.Conditions) != tt.conditions || v.Conditions == nil || v.NodeCount != tt.st.Nodes {
+				t.Errorf("got %+v", v)
 			}
-			cl := rancher.Cluster{State: v.State, Transitioning: v.Transitioning, Conditions: v.Conditions}
-			for typ, status := range tt.want {
-				c := cl.Condition(typ)
-				switch {
-				case status == "" && c != nil:
-					t.Errorf("condition %s present: %+v", typ, c)
-				case status != "" && (c == nil || c.Status != status):
-					t.Errorf("condition %s = %+v, want %s", typ, c, status)
-				}
-			}
-			if cl.IsActive() != (tt.state == "active") {
-				t.Errorf("IsActive %v", cl.IsActive())
+			if (v.Version == nil) != (tt.version == "") || v.Version != nil && v.Version.GitVersion != tt.version {
+				t.Errorf("version %+v, want %q", v.Version, tt.version)
 			}
 		})
 	}
