@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/apimachinery/pkg/watch"
@@ -145,6 +147,15 @@ func (c *Cluster) addToken(tok string, t issuedToken) {
 func (c *Cluster) seed(objects []runtime.Object) error {
 	c.seeding = true
 	defer func() { c.seeding = false }()
+	// The cluster was created when its kube-system namespace was, if the fixture says; the
+	// start-up objects materialised later carry that time.
+	created := nowTime()
+	for _, obj := range objects {
+		if ns, ok := obj.(*corev1.Namespace); ok && ns.Name == metav1.NamespaceSystem && !ns.CreationTimestamp.IsZero() {
+			created = ns.CreationTimestamp
+		}
+	}
+	c.store.created = created.Unix()
 	for _, obj := range objects {
 		gvks, _, err := c.version.scheme.ObjectKinds(obj)
 		if err != nil {

@@ -23,6 +23,7 @@ import (
 // registry holds the REST storage of every resource of one emulated version.
 type registry struct {
 	scheme *apiScheme
+	docs   *apidocs.Docs
 	// stores holds one generic registry store per group-resource, shared by its versions.
 	stores map[schema.GroupResource]*genericregistry.Store
 	// hubs maps a served group-resource to where its objects are stored.
@@ -42,6 +43,7 @@ type resourceHub struct {
 func newRegistry(as *apiScheme, docs *apidocs.Docs) (*registry, error) {
 	r := &registry{
 		scheme: as,
+		docs:   docs,
 		stores: map[schema.GroupResource]*genericregistry.Store{},
 		hubs:   map[schema.GroupResource]resourceHub{},
 	}
@@ -164,7 +166,8 @@ func (r *registry) storeFor(gr schema.GroupResource, hub schema.GroupVersionKind
 		DeleteStrategy:            strat,
 		ResetFieldsStrategy:       strat,
 		TableConvertor:            tableConvertorFor(gr),
-		ReturnDeletedObject:       false,
+		// DELETE answers with the object where kube-apiserver's registry does, else a Status.
+		ReturnDeletedObject: r.docs.DeleteReturnsObject(gr),
 	}
 	decorator := func(_ *storagebackend.ConfigForResource, prefix string, _ func(runtime.Object) (string, error),
 		newFunc, newListFunc func() runtime.Object, _ storage.AttrFunc, _ storage.IndexerFuncs, _ *cache.Indexers) (storage.Interface, factory.DestroyFunc, error) {

@@ -118,6 +118,7 @@ func (s *Server) AddCluster(spec ClusterSpec) (*Cluster, error) {
 		done:       make(chan struct{}),
 	}
 	c.store.observer = c.observe
+	c.store.boot = vs.bootstrap
 	if err := c.seed(spec.Objects); err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", spec.Name, err)
 	}
@@ -186,10 +187,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // versionServer is the apiserver of one emulated minor version, shared by its clusters.
 type versionServer struct {
-	docs     *apidocs.Docs
-	scheme   *apiScheme
-	registry *registry
-	handler  http.Handler
+	docs      *apidocs.Docs
+	scheme    *apiScheme
+	registry  *registry
+	bootstrap *bootstrapSet
+	handler   http.Handler
 
 	mu       sync.Mutex
 	versions map[apimachineryversion.Info]versionInfo // /version bodies, shared by equal clusters
@@ -242,7 +244,11 @@ func newVersionServer(ctx context.Context, minor string, log *logrus.Entry) (*ve
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	vs := &versionServer{docs: docs, scheme: as, registry: reg}
+	boot, err := newBootstrapSet(as, reg, docs)
+	if err != nil {
+		return nil, fmt.Errorf("start-up objects: %w", err)
+	}
+	vs := &versionServer{docs: docs, scheme: as, registry: reg, bootstrap: boot}
 
 	cfg := genericapiserver.NewConfig(as.Codecs)
 	cfg.EffectiveVersion = compatibility.NewEffectiveVersionFromString(minor, "", "")

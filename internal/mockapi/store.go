@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -37,6 +38,13 @@ type Store struct {
 	observer func(event)
 	// snapshots keep paginated lists consistent across pages, briefly.
 	snapshots []listSnapshot
+
+	// boot holds the version's start-up objects, materialised per resource on first use
+	// (bootstrap.go); booted has bit i set once boot.resources[i] is. nil: none.
+	boot   *bootstrapSet
+	booted atomic.Uint32
+	// created is the cluster's creation time (Unix seconds), the start-up objects' creationTimestamp.
+	created int64
 }
 
 // listSnapshot is a paginated list's full result at its first page's resourceVersion.
@@ -85,12 +93,18 @@ func (s *Store) ResourceVersion() uint64 {
 }
 
 func (s *Store) get(gvr schema.GroupVersionResource, ns, name string) (runtime.Object, error) {
+	if err := s.materialise(gvr); err != nil {
+		return nil, err
+	}
 	return s.tracker.Get(gvr, ns, name)
 }
 
 // list returns copies of the objects of a resource in ns ("" for all), sorted by namespace
 // and name like etcd keys, and the resourceVersion they are current at.
 func (s *Store) list(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, ns string) ([]runtime.Object, uint64, error) {
+	if err := s.materialise(gvr); err != nil {
+		return nil, 0, err
+	}
 	s.mu.Lock()
 	rv := s.rv
 	l, err := s.tracker.List(gvr, gvk, ns)
@@ -110,6 +124,9 @@ func (s *Store) list(gvr schema.GroupVersionResource, gvk schema.GroupVersionKin
 func (s *Store) create(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, obj runtime.Object) (runtime.Object, error) {
 	m, err := meta.Accessor(obj)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.materialise(gvr); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -134,6 +151,9 @@ func (s *Store) update(gvr schema.GroupVersionResource, obj runtime.Object, expe
 	if err != nil {
 		return nil, err
 	}
+	if err := s.materialise(gvr); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, err := s.tracker.Get(gvr, m.GetNamespace(), m.GetName())
@@ -155,6 +175,9 @@ func (s *Store) update(gvr schema.GroupVersionResource, obj runtime.Object, expe
 
 // remove deletes the object if its stored resourceVersion still equals expected (0: any).
 func (s *Store) remove(gvr schema.GroupVersionResource, ns, name string, expected uint64) (runtime.Object, error) {
+	if err := s.materialise(gvr); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, err := s.tracker.Get(gvr, ns, name)
@@ -205,7 +228,9 @@ func (s *Store) snapshot(gvr schema.GroupVersionResource, ns string, rv uint64) 
 }
 
 // Seed adds objects at start-up without recording watch events: nobody can have watched yet.
-// Objects must be typed k8s.io/api objects of kinds the scheme knows.
+// Objects must be typed k8s.io/api objects of kinds the scheme knows. Seeding does not
+// materialise the resource's start-up objects: those come on first use, except where a seeded
+// object has the same name.
 func (s *Store) Seed(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, obj runtime.Object) error {
 	m, err := meta.Accessor(obj)
 	if err != nil {
@@ -285,6 +310,9 @@ type watchRequest struct {
 // watch starts a watcher. Errors a real server reports inside an established watch (a
 // resourceVersion no longer in the history) come back as a watch with one ERROR event.
 func (s *Store) watch(ctx context.Context, req watchRequest) (watch.Interface, error) {
+	if err := s.materialise(req.gvr); err != nil {
+		return nil, err
+	}
 	w := newWatcher(s, req.gvr, req.ns, req.pred, req.newObj)
 	s.mu.Lock()
 	switch {
