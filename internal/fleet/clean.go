@@ -71,6 +71,7 @@ func Clean(ctx context.Context, cfg CleanConfig) (*CleanResult, error) {
 		return nil, err
 	}
 	defer t.client.Close()
+	defer func() { _ = t.client.Logout(context.WithoutCancel(ctx)) }()
 	res.RancherURL = t.url
 	all, err := t.client.ListClusters(ctx)
 	if err != nil {

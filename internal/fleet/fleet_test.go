@@ -292,3 +292,15 @@ func TestFleetBadCredentials(t *testing.T) {
 		t.Error("the error quotes the token")
 	}
 }
+
+// TestFleetLogin: with a user's name and password instead of an API token, run logs in and
+// registers the same way.
+func TestFleetLogin(t *testing.T) {
+	ep, rc := standaloneRancher(t)
+	rc.Credentials = rancher.LoginAuth("admin", ep.AdminPassword())
+	fl := startFleet(t, t.TempDir(), 1, fastTunnels(rc))
+	waitFor(t, fl, 30*time.Second, "active", allActive(1))
+	if len(ep.APIClusters()) != 1 {
+		t.Errorf("Rancher has %d clusters", len(ep.APIClusters()))
+	}
+}

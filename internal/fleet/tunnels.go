@@ -276,6 +276,10 @@ func (f *Fleet) stopTunnels(ctx context.Context) error {
 		}
 	}
 	if f.target != nil {
+		// A login's token is deleted, so that runs do not pile up tokens in Rancher.
+		if lerr := f.target.client.Logout(ctx); lerr != nil {
+			f.log.WithError(lerr).Warn("could not log out of Rancher")
+		}
 		f.target.client.Close()
 	}
 	if f.Endpoint != nil {
