@@ -73,6 +73,7 @@ type Fleet struct {
 	connectLimiter *rate.Limiter
 	caCert         string // base64 of the CA PEM, as the agents report it
 	runStarted     time.Time
+	unsettled      chan struct{} // a cluster's tunnels dropped: follow closely again
 	stopAgents     context.CancelFunc
 	agents         sync.WaitGroup // agents, registration, follower, state writer
 }

@@ -9,9 +9,11 @@ import (
 )
 
 const (
-	// settledFactor slows the follower down once every cluster is active: a limit=-1 list of
-	// thousands of clusters is tens of MB for Rancher to build.
-	settledFactor = 6
+	// settledFactor and minSettledInterval slow the follower down once every cluster is
+	// active and connected: a limit=-1 list of thousands of clusters is tens of MB for Rancher
+	// to build. A cluster whose tunnels drop wakes it up again.
+	settledFactor      = 6
+	minSettledInterval = 30 * time.Second
 	// tunnelWatchInterval is how often the agents are looked at for their first sessions;
 	// the time recorded is the session's own, so this only needs to beat a reconnect.
 	tunnelWatchInterval = 250 * time.Millisecond
@@ -42,12 +44,16 @@ func (f *Fleet) follow(ctx context.Context, interval time.Duration) {
 		}
 		wait := interval
 		if settled {
-			wait *= settledFactor
+			wait = max(interval*settledFactor, minSettledInterval)
 		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
-		case <-time.After(wait):
+		case <-t.C:
+		case <-f.unsettled:
+			t.Stop()
 		}
 	}
 }
@@ -69,10 +75,12 @@ func (f *Fleet) observe(all []rancher.Cluster, now time.Time) bool {
 		}
 		v := byID[m.id]
 		m.gone = v == nil
-		if m.tunnelUp.IsZero() && m.agent != nil {
-			if at, ok := bothUp(m.agent.Status()); ok {
+		if m.agent != nil {
+			at, up := bothUp(m.agent.Status())
+			if up && m.tunnelUp.IsZero() {
 				m.tunnelUp = at
 			}
+			m.up = up
 		}
 		if v != nil {
 			m.view, m.viewAt = v, now
@@ -90,13 +98,14 @@ func (f *Fleet) observe(all []rancher.Cluster, now time.Time) bool {
 				}
 			}
 		}
-		settled = settled && v != nil && v.IsActive()
+		settled = settled && v != nil && v.IsActive() && m.up
 		m.mu.Unlock()
 	}
 	return settled
 }
 
-// watchTunnels records when each cluster first had both tunnels up.
+// watchTunnels records when each cluster first had both tunnels up, and wakes the follower
+// when a cluster's tunnels drop.
 func (f *Fleet) watchTunnels(ctx context.Context) {
 	t := time.NewTicker(tunnelWatchInterval)
 	defer t.Stop()
@@ -106,17 +115,27 @@ func (f *Fleet) watchTunnels(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		dropped := false
 		for _, m := range f.members {
 			m.mu.Lock()
-			a, up := m.agent, m.tunnelUp
+			a := m.agent
 			m.mu.Unlock()
-			if a == nil || !up.IsZero() {
+			if a == nil {
 				continue
 			}
-			if at, ok := bothUp(a.Status()); ok {
-				m.mu.Lock()
+			at, up := bothUp(a.Status())
+			m.mu.Lock()
+			if up && m.tunnelUp.IsZero() {
 				m.tunnelUp = at
-				m.mu.Unlock()
+			}
+			dropped = dropped || m.up && !up
+			m.up = up
+			m.mu.Unlock()
+		}
+		if dropped {
+			select {
+			case f.unsettled <- struct{}{}:
+			default:
 			}
 		}
 	}

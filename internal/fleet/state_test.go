@@ -140,8 +140,8 @@ func init() {
 // TestStateCrashMidWrite kills a process that keeps rewriting a ~1.5 MB state.json at random
 // moments, many times: every time, state.json is whole and parses.
 func TestStateCrashMidWrite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("re-executes the test binary")
+	if testing.Short() || raceEnabled {
+		t.Skip("re-executes the test binary; not under -race (it tests the file system, not concurrency)")
 	}
 	dir := t.TempDir()
 	for i := range 25 {

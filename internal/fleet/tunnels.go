@@ -98,6 +98,7 @@ type member struct {
 	view   *rancher.Cluster // Rancher's last view, nil before the first
 	viewAt time.Time
 	gone   bool // no longer in Rancher's list
+	up     bool // both tunnels were up when last looked at
 	// The milestones of this run (zero: not reached).
 	registering, tunnelUp, connected, ready, active time.Time
 
@@ -142,6 +143,7 @@ func (f *Fleet) startTunnels(ctx context.Context, cfg *TunnelConfig) error {
 	}
 	f.caCert = base64.StdEncoding.EncodeToString(f.Authority.CertPEM)
 	f.runStarted = time.Now()
+	f.unsettled = make(chan struct{}, 1)
 	f.background(func() { f.state.run(runCtx, stateFlushInterval) })
 	f.background(func() { f.registerAll(runCtx, existing) })
 	f.background(func() { f.follow(runCtx, cfg.followInterval(t.embedded)) })
