@@ -22,8 +22,10 @@ func newStatusCommand() *cobra.Command {
 		Use:   "status",
 		Short: "Show the clusters of a running 'run' and how far each got",
 		Long: `Read /status from a running 'run' (its --status-addr) and print the summary
-(total, connecting, connected, ready, active, failed) and one line per cluster with
-its tunnels, time connected, reconnects, refused dials and last error.`,
+(total, registering, connecting, connected, ready, active, failed, and how many are
+registered) and one line per cluster with Rancher's id and state of it, its tunnels,
+time connected, reconnects, refused dials and last error (else what Rancher says it
+waits for). -o json adds Rancher's transitioning message and conditions per cluster.`,
 		Example: `  scale-cluster-agent status
   scale-cluster-agent status --status-addr 127.0.0.1:9191 -o json`,
 		Args: cobra.NoArgs,
