@@ -75,6 +75,7 @@ func (f *Fleet) embeddedTarget(ctx context.Context, cfg *TunnelConfig) (*target,
 		return tunnel.EndpointOptions{
 			Address: addr, Certificate: cert, CACertPEM: f.Authority.CertPEM, HealthInterval: cfg.HealthInterval,
 			ReadyzCheck: !cfg.LegacyHealthCheck, Log: f.log.WithField("component", "endpoint"), Registerer: cfg.Registerer,
+			Driver: cfg.EndpointDriver, Deployer: cfg.EndpointDeployer,
 		}
 	}
 	ep, err := tunnel.NewEndpoint(f.endpointOpts(""))

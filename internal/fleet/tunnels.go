@@ -46,6 +46,11 @@ type TunnelConfig struct {
 	LegacyHealthCheck bool
 	// Registerer receives the aggregated tunnel and endpoint metrics.
 	Registerer prometheus.Registerer
+	// EndpointDriver is what the embedded endpoint does to a connected cluster
+	// (tunnel.DriverRancher or tunnel.DriverHealth, the default); EndpointDeployer applies
+	// the import manifest under DriverRancher.
+	EndpointDriver   string
+	EndpointDeployer tunnel.Deployer
 }
 
 const (
@@ -262,6 +267,11 @@ func (f *Fleet) RestartEndpoint(ctx context.Context) error {
 // the endpoint.
 func (f *Fleet) stopTunnels(ctx context.Context) error {
 	var err error
+	if f.Endpoint != nil {
+		// The endpoint's checks and drivers end first, so that no stream is open through a
+		// tunnel when its agent goes.
+		err = f.Endpoint.Quiesce(ctx)
+	}
 	if f.stopAgents != nil {
 		f.stopAgents()
 		done := make(chan struct{})

@@ -661,6 +661,31 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 	// Checks first, and their connections closed the graceful way, before the sessions go:
 	// an agent whose session ends with a stream still open closes that stream concurrently
 	// from two goroutines (remotedialer#254 again, on the agent's side).
+	err := e.Quiesce(ctx)
+
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	if srv != nil {
+		if serr := srv.Shutdown(ctx); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	if werr := waitContext(ctx, e.handlers.Wait); werr != nil && err == nil {
+		err = fmt.Errorf("endpoint: tunnel sessions still ending: %w", werr)
+	}
+	if e.errorLog != nil {
+		_ = e.errorLog.Close()
+	}
+	return err
+}
+
+// Quiesce stops what the endpoint does through the tunnels (health checks, Rancher
+// drivers) and waits, within ctx, until their connections have closed; the tunnels stay up.
+// Stopping agents after this ends their sessions with no stream in flight, which spares the
+// log a remotedialer warning per open stream. Shutdown quiesces first; the endpoint is of no
+// further use afterwards but to be shut down.
+func (e *Endpoint) Quiesce(ctx context.Context) error {
 	e.cancel()
 	var err error
 	if werr := waitContext(ctx, e.health.wait); werr != nil {
@@ -682,21 +707,6 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 		c.mu.Unlock()
 	}
 	e.waitConnsClosed(ctx)
-
-	for _, c := range conns {
-		_ = c.Close()
-	}
-	if srv != nil {
-		if serr := srv.Shutdown(ctx); serr != nil && err == nil {
-			err = serr
-		}
-	}
-	if werr := waitContext(ctx, e.handlers.Wait); werr != nil && err == nil {
-		err = fmt.Errorf("endpoint: tunnel sessions still ending: %w", werr)
-	}
-	if e.errorLog != nil {
-		_ = e.errorLog.Close()
-	}
 	return err
 }
 

@@ -25,6 +25,7 @@ type endpointFlags struct {
 	tokenDelay        time.Duration
 	tokenTTL          time.Duration
 	tokenGrace        time.Duration
+	driver            driverFlags
 }
 
 func newEndpointCommand(log *logrus.Logger) *cobra.Command {
@@ -68,6 +69,7 @@ holding it are refused at once.`,
 	fl.DurationVar(&f.tokenDelay, "token-delay", tunnel.DefaultTokenDelay, "how long a new cluster's registration token reads empty, as Rancher fills it in asynchronously")
 	fl.DurationVar(&f.tokenTTL, "token-ttl", 0, "rotate registration tokens this old (0: never)")
 	fl.DurationVar(&f.tokenGrace, "token-grace", 0, "how long a rotated-out token keeps working")
+	f.driver.addFlags(fl)
 	return cmd
 }
 
@@ -97,9 +99,14 @@ func runEndpoint(cmd *cobra.Command, log *logrus.Logger, f *endpointFlags) error
 	}
 	tunnel.QuietRemotedialerLogs()
 	entry := logrus.NewEntry(log)
+	driver, deployer, err := f.driver.options(entry)
+	if err != nil {
+		return err
+	}
 	ep, err := tunnel.NewEndpoint(tunnel.EndpointOptions{
 		Address: f.listen, Certificate: cert, CACertPEM: auth.CertPEM, HealthInterval: f.healthInterval,
 		ReadyzCheck: !f.legacyHealthCheck, Log: entry.WithField("component", "endpoint"),
+		Driver: driver, Deployer: deployer,
 	})
 	if err != nil {
 		return err

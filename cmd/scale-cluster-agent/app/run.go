@@ -41,6 +41,7 @@ type runFlags struct {
 	healthInterval    time.Duration
 	legacyHealthCheck bool
 	perClusterMetrics bool
+	endpoint          driverFlags
 
 	rancher             rancherFlags
 	registerRate        float64
@@ -115,6 +116,7 @@ p99 and max, and the reconnects and failures (JSON with --report).`,
 	fl.DurationVar(&f.backoffMax, "backoff-max", tunnel.DefaultBackoff.Max, "longest reconnect delay")
 	fl.DurationVar(&f.healthInterval, "health-interval", 15*time.Second, "how often the embedded endpoint checks each cluster, as Rancher does")
 	fl.BoolVar(&f.legacyHealthCheck, "legacy-health-check", false, "check GET /api/v1/namespaces/kube-system (Rancher <= 2.13) instead of /readyz")
+	f.endpoint.addFlags(fl)
 	fl.BoolVar(&f.perClusterMetrics, "per-cluster-metrics", false, "also export per-cluster series on /metrics (many series at thousands of clusters)")
 	f.rancher.addFlags(fl)
 	fl.Float64Var(&f.registerRate, "register-rate", 10, "clusters registered per second (0: no pacing; unpaced against the embedded endpoint unless set)")
@@ -165,6 +167,10 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 		WatchHistory: f.watchHistory, Log: entry,
 	}
 	if !f.noTunnels {
+		driver, deployer, err := f.endpoint.options(entry)
+		if err != nil && rc == nil {
+			return err
+		}
 		tunnel.QuietRemotedialerLogs()
 		b := tunnel.DefaultBackoff
 		b.Min, b.Max = f.backoffMin, f.backoffMax
@@ -173,6 +179,7 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 			FollowInterval: f.followInterval,
 			ConnectRate:    f.connectRate, Backoff: b, HealthInterval: f.healthInterval,
 			LegacyHealthCheck: f.legacyHealthCheck, Registerer: reg,
+			EndpointDriver: driver, EndpointDeployer: deployer,
 		}
 	}
 	fl, err := fleet.Start(ctx, cfg)
