@@ -120,13 +120,17 @@ p99 and max, and the reconnects and failures (JSON with --report).`,
 	fl.BoolVar(&f.perClusterMetrics, "per-cluster-metrics", false, "also export per-cluster series on /metrics (many series at thousands of clusters)")
 	f.rancher.addFlags(fl)
 	fl.Float64Var(&f.registerRate, "register-rate", 10, "clusters registered per second (0: no pacing; unpaced against the embedded endpoint unless set)")
-	fl.IntVar(&f.registerConcurrency, "register-concurrency", 16, "registrations in flight at once (create, then wait for the token)")
+	fl.IntVar(&f.registerConcurrency, "register-concurrency", 16, "registrations in flight at once (create, then wait for the token; 64 against the embedded endpoint unless set)")
 	fl.DurationVar(&f.followInterval, "follow-interval", 0, "how often Rancher's view of the clusters is read (default 5s; 1s with the embedded endpoint); six times less often once all are active")
 	fl.StringVar(&f.reportFile, "report", "", "write the run's report (time to tunnels up, Connected, Ready, active) as JSON to this file at exit")
 	return cmd
 }
 
 const defaultStateDir = ".scale-cluster-agent"
+
+// embeddedRegisterConcurrency is --register-concurrency's default against the embedded
+// endpoint: 1,000 clusters register in about 3 s (16 take 9 s, waiting for their tokens).
+const embeddedRegisterConcurrency = 64
 
 func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 	if f.clusters < 0 {
@@ -142,9 +146,13 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 	if f.registerRate < 0 || f.registerConcurrency < 1 {
 		return fmt.Errorf("--register-rate must be >= 0 and --register-concurrency >= 1")
 	}
-	registerRate := f.registerRate
+	// The embedded endpoint takes whatever comes: unpaced and wide unless told otherwise.
+	registerRate, registerConcurrency := f.registerRate, f.registerConcurrency
 	if rc == nil && !cmd.Flags().Changed("register-rate") {
-		registerRate = 0 // the embedded endpoint takes whatever comes
+		registerRate = 0
+	}
+	if rc == nil && !cmd.Flags().Changed("register-concurrency") {
+		registerConcurrency = embeddedRegisterConcurrency
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -175,7 +183,7 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 		b := tunnel.DefaultBackoff
 		b.Min, b.Max = f.backoffMin, f.backoffMax
 		cfg.Tunnels = &fleet.TunnelConfig{
-			Rancher: rc, RegisterRate: registerRate, RegisterConcurrency: f.registerConcurrency,
+			Rancher: rc, RegisterRate: registerRate, RegisterConcurrency: registerConcurrency,
 			FollowInterval: f.followInterval,
 			ConnectRate:    f.connectRate, Backoff: b, HealthInterval: f.healthInterval,
 			LegacyHealthCheck: f.legacyHealthCheck, Registerer: reg,
