@@ -133,7 +133,9 @@ func TestRancherReuseAndClean(t *testing.T) {
 func TestRancherCrashMidRegistration(t *testing.T) {
 	t.Parallel()
 	const n = 30
-	ep := startEndpoint(t)
+	// Rancher's health checks only: this test is about registration and state.json, and
+	// Rancher's whole sequence (kubectl apply per cluster) would take minutes for 30.
+	ep := startEndpoint(t, "--endpoint-driver", "health")
 	dir := t.TempDir()
 	args := append(fastRunArgs(dir, n), ep.rancherArgs()...)
 	p := startProc(t, append(args, "--register-rate", "25", "--register-concurrency", "4")...)
@@ -197,7 +199,7 @@ func TestRancherCrashMidRegistration(t *testing.T) {
 // new ones, state.json records them and the clusters are active again.
 func TestRancherTokenRotation(t *testing.T) {
 	t.Parallel()
-	ep := startEndpoint(t, "--token-ttl", "3s", "--token-grace", "0s")
+	ep := startEndpoint(t, "--token-ttl", "3s", "--token-grace", "0s", "--endpoint-driver", "health")
 	dir := t.TempDir()
 	args := append(fastRunArgs(dir, 2), ep.rancherArgs()...)
 	p, _ := runUntil(t, 60*time.Second, allActive(2), args...)
