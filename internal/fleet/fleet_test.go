@@ -109,8 +109,12 @@ func TestFleetEmbedded(t *testing.T) {
 	}
 	r := fl.RunReport()
 	for _, m := range report.Milestones {
-		if s := r.Milestones[m]; s.Reached != 3 {
-			t.Errorf("%s reached by %d of 3", m, s.Reached)
+		want := 3
+		if m == report.AgentDeployed {
+			want = 0 // the endpoint's health driver deploys no agent, as Rancher without its node syncer
+		}
+		if s := r.Milestones[m]; s.Reached != want {
+			t.Errorf("%s reached by %d of 3, want %d", m, s.Reached, want)
 		}
 	}
 	if r.Clusters[0].Origin != "created" {

@@ -93,6 +93,9 @@ func (f *Fleet) observe(all []rancher.Cluster, now time.Time) bool {
 				if c := v.Condition("Ready"); c != nil && c.Status == "True" && m.ready.IsZero() {
 					m.ready = now
 				}
+				if c := v.Condition("AgentDeployed"); c != nil && c.Status == "True" && m.agentDeployed.IsZero() {
+					m.agentDeployed = now
+				}
 				if v.IsActive() && m.active.IsZero() {
 					m.active = now
 				}

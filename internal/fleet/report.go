@@ -144,6 +144,7 @@ func (f *Fleet) RunReport() *report.Report {
 		c.Reach(report.TunnelUp, m.tunnelUp)
 		c.Reach(report.Connected, m.connected)
 		c.Reach(report.Ready, m.ready)
+		c.Reach(report.AgentDeployed, m.agentDeployed)
 		c.Reach(report.Active, m.active)
 		m.mu.Unlock()
 		r.Clusters = append(r.Clusters, c)

@@ -105,7 +105,7 @@ type member struct {
 	gone   bool // no longer in Rancher's list
 	up     bool // both tunnels were up when last looked at
 	// The milestones of this run (zero: not reached).
-	registering, tunnelUp, connected, ready, active time.Time
+	registering, tunnelUp, connected, ready, agentDeployed, active time.Time
 
 	reread sync.Mutex // one re-read of a refused token at a time
 }

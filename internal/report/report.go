@@ -21,11 +21,15 @@ const (
 	TunnelUp  = "tunnelUp"  // both tunnels connected
 	Connected = "connected" // Rancher's Connected condition True
 	Ready     = "ready"     // Rancher's Ready condition True
-	Active    = "active"    // Rancher's state active, not transitioning
+	// AgentDeployed is Rancher's AgentDeployed condition True: clusterdeploy applied the
+	// import manifest. Rancher does that only for clusters with nodes, and a real Rancher
+	// only once its node syncer runs; clusters it never reaches count as not reached.
+	AgentDeployed = "agentDeployed"
+	Active        = "active" // Rancher's state active, not transitioning
 )
 
 // Milestones lists the milestone names in order.
-var Milestones = []string{TunnelUp, Connected, Ready, Active}
+var Milestones = []string{TunnelUp, Connected, Ready, AgentDeployed, Active}
 
 // Report is the run's report.
 type Report struct {
@@ -139,7 +143,7 @@ func (r *Report) WriteJSON(path string) error {
 }
 
 // labels are the milestones' names in the table.
-var labels = map[string]string{TunnelUp: "tunnel up", Connected: "Connected", Ready: "Ready", Active: "active"}
+var labels = map[string]string{TunnelUp: "tunnel up", Connected: "Connected", Ready: "Ready", AgentDeployed: "AgentDeployed", Active: "active"}
 
 // PrintTable writes the short form: one line per milestone, then the counts.
 func (r *Report) PrintTable(w io.Writer) error {
