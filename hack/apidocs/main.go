@@ -204,12 +204,19 @@ func generate(rel release, root, dst string) error {
 		return fmt.Errorf("bootstrap objects: %w", err)
 	}
 
+	deletes, err := deleteReturnsObject(v3Dir, servedGroups)
+	if err != nil {
+		return fmt.Errorf("delete responses: %w", err)
+	}
+
 	meta := map[string]any{
 		"minor":         rel.minor,
 		"gitVersion":    rel.version,
 		"source":        "k8s.io/kubernetes@" + rel.version + " api/discovery, api/openapi-spec, " + rbacDir + ", " + strings.Join(priorityFiles, ", "),
 		"groupVersions": servedGVs,
 		"bootstrap":     counts,
+		// Resources whose DELETE answers with the object, from the v3 documents' delete responses.
+		"deleteReturnsObject": deletes,
 	}
 	w.plain("meta.json", meta)
 	if w.err != nil {

@@ -50,7 +50,7 @@ type Docs struct {
 	discovery     *discoveryTable
 	v3            openAPIState
 	bootstrap     map[schema.GroupResource]int // object count per resource, from meta.json
-	deletes       deleteResponses
+	deletes       map[schema.GroupResource]bool
 }
 
 // GroupVersions returns the served group-versions in discovery order: core v1 first, then the
@@ -95,6 +95,7 @@ func load(minor string) (*Docs, error) {
 		GitVersion    string         `json:"gitVersion"`
 		GroupVersions []string       `json:"groupVersions"`
 		Bootstrap     map[string]int `json:"bootstrap"`
+		Deletes       []string       `json:"deleteReturnsObject"`
 	}
 	b, err := data.ReadFile(path.Join("data", "v"+minor, "meta.json"))
 	if err == nil {
@@ -111,6 +112,10 @@ func load(minor string) (*Docs, error) {
 	d := &Docs{Minor: minor, GitVersion: meta.GitVersion, bootstrap: map[schema.GroupResource]int{}}
 	for gr, n := range meta.Bootstrap {
 		d.bootstrap[schema.ParseGroupResource(gr)] = n
+	}
+	d.deletes = make(map[schema.GroupResource]bool, len(meta.Deletes))
+	for _, gr := range meta.Deletes {
+		d.deletes[schema.ParseGroupResource(gr)] = true
 	}
 	d.groupVersions = append(d.groupVersions, schema.GroupVersion{Version: "v1"})
 	d.Resources = appendResources(d.Resources, schema.GroupVersion{Version: "v1"}, p.core.APIResources)
