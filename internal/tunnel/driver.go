@@ -12,14 +12,14 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 )
 
 // The Rancher driver: what Rancher v2.15 does to an imported cluster once its agent has
 // connected, beyond the health checks (rancher-agent-protocol.md §3–§4). One goroutine per
 // cluster runs the sequence of Rancher's cluster controllers:
 //
-//  1. the provisioner sees driver "imported": Pending and Provisioned turn True;
+//  1. the provisioner sees driver "imported": Pending and Provisioned turn True (set when the
+//     main tunnel's session starts, in either driver);
 //  2. clustermanager's gate, GET /api/v1/namespaces/kube-system every 5 s until it answers;
 //  3. the user controllers: informers (watch-list first, protobuf) on the types Rancher
 //     watches, the RBAC/namespace writes and the impersonation set-up (GlobalAdminsSynced),
@@ -39,6 +39,8 @@ const (
 	driverGateInterval   = 5 * time.Second
 	driverCycle          = 10 * time.Second
 	driverCacheSyncLimit = 10 * time.Minute
+	// defaultControllerStartCount is Rancher's cluster-controller-start-count setting.
+	defaultControllerStartCount = 50
 )
 
 // clusterDriver is one cluster's Rancher sequence.
@@ -67,7 +69,13 @@ func (e *Endpoint) startDriver(c *epCluster) {
 		return
 	}
 	d := &clusterDriver{e: e, c: c}
+	e.mu.Lock()
+	if e.quiesced {
+		e.mu.Unlock()
+		return
+	}
 	e.drivers.Add(1)
+	e.mu.Unlock()
 	go func() {
 		defer e.drivers.Done()
 		d.run(e.ctx)
@@ -76,8 +84,6 @@ func (e *Endpoint) startDriver(c *epCluster) {
 
 func (d *clusterDriver) run(ctx context.Context) {
 	log := d.c.log
-	// The authorizer set driver "imported"; the provisioner completes its step.
-	d.setConditions(cond{CondPending, statusTrue, "", ""}, cond{CondProvisioned, statusTrue, "", ""})
 	cfg, err := d.e.driverRESTConfig(d.c.name)
 	if err != nil {
 		log.WithError(err).Warn("rancher driver: no client")
@@ -94,7 +100,16 @@ func (d *clusterDriver) run(ctx context.Context) {
 	if err := d.gate(ctx); err != nil {
 		return
 	}
-	if err := d.startControllers(ctx, cfg); err != nil {
+	// clustermanager starts at most cluster-controller-start-count clusters' controllers at
+	// once (default 50): a fleet connecting together queues here, as it does in Rancher.
+	select {
+	case d.e.startSlots <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	err = d.startControllers(ctx)
+	<-d.e.startSlots
+	if err != nil {
 		if ctx.Err() == nil {
 			log.WithError(err).Warn("rancher driver: user controllers did not start")
 			d.setConditions(cond{CondReady, statusFalse, "Error", err.Error()})
@@ -110,6 +125,9 @@ func (d *clusterDriver) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if !d.registered() {
+			return // deleted through the API, as Rancher stops a removed cluster's controllers
+		}
 		d.cycle(ctx)
 		iv := d.e.opts.DriverInterval
 		t.Reset(iv - iv/10 + randomDuration(iv/5))
@@ -119,9 +137,15 @@ func (d *clusterDriver) run(ctx context.Context) {
 // gate is clustermanager.doStart's check before the user controllers start.
 func (d *clusterDriver) gate(ctx context.Context) error {
 	return wait.PollUntilContextCancel(ctx, min(driverGateInterval, d.e.opts.DriverInterval), true, func(ctx context.Context) (bool, error) {
+		if !d.registered() {
+			return false, errors.New("cluster deleted")
+		}
 		return d.apiUp(ctx) == nil, nil
 	})
 }
+
+// registered says whether the cluster is still the endpoint's.
+func (d *clusterDriver) registered() bool { return d.e.cluster(d.c.name) == d.c }
 
 // apiUp is GET /api/v1/namespaces/kube-system, where a 404 counts as up.
 func (d *clusterDriver) apiUp(ctx context.Context) error {
@@ -135,11 +159,8 @@ func (d *clusterDriver) apiUp(ctx context.Context) error {
 }
 
 // startControllers starts the informers, makes Rancher's writes and waits for the caches.
-func (d *clusterDriver) startControllers(ctx context.Context, cfg *rest.Config) error {
-	inf, err := newClusterInformers(cfg, d.cs)
-	if err != nil {
-		return err
-	}
+func (d *clusterDriver) startControllers(ctx context.Context) error {
+	inf := newClusterInformers(d.cs)
 	d.informers = inf
 	inf.start(ctx)
 	// The writes race the informers' initial lists, as in Rancher.

@@ -100,6 +100,9 @@ type EndpointOptions struct {
 	// DriverInterval is the period of the controllers that keep visiting a cluster under
 	// DriverRancher (provider detection, cluster-deploy's API check); default 10 s, Rancher's.
 	DriverInterval time.Duration
+	// ControllerStartCount is how many clusters start their user controllers at once under
+	// DriverRancher; default 50, Rancher's cluster-controller-start-count.
+	ControllerStartCount int
 }
 
 // Deployer applies a manifest to a cluster through the endpoint, as Rancher's clusterdeploy
@@ -179,6 +182,8 @@ type Endpoint struct {
 	api rancherAPI
 	// drivers counts the clusters' Rancher sequences (DriverRancher), which end with ctx.
 	drivers sync.WaitGroup
+	// startSlots bounds the clusters whose user controllers are starting (see driver.go).
+	startSlots chan struct{}
 	// ping is shared by every cluster's /ping check: keep-alives are off and each dial is
 	// routed by the cluster in the request's context, so no connection is ever reused across
 	// clusters (they all dial "not-used:80").
@@ -193,6 +198,7 @@ type Endpoint struct {
 	errorLog *io.PipeWriter // the server's error log; closing it ends logrus's reader
 	started  bool
 	closed   bool
+	quiesced bool
 	// handlers counts /v3/connect requests in progress, sessions included, so that Shutdown
 	// can wait until every session goroutine is gone.
 	handlers sync.WaitGroup
@@ -271,6 +277,9 @@ func NewEndpoint(opts EndpointOptions) (*Endpoint, error) {
 	if opts.DriverInterval <= 0 {
 		opts.DriverInterval = driverCycle
 	}
+	if opts.ControllerStartCount <= 0 {
+		opts.ControllerStartCount = defaultControllerStartCount
+	}
 	switch opts.Driver {
 	case "":
 		opts.Driver = DriverHealth
@@ -290,6 +299,8 @@ func NewEndpoint(opts EndpointOptions) (*Endpoint, error) {
 		clusters: map[string]*epCluster{},
 		tokens:   map[string]*epCluster{},
 		sessions: map[*epSession]struct{}{},
+
+		startSlots: make(chan struct{}, opts.ControllerStartCount),
 	}
 	e.tunnels = remotedialer.New(e.authorize, e.writeTunnelError)
 	e.health = newHealthScheduler(e)
@@ -686,6 +697,9 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 // log a remotedialer warning per open stream. Shutdown quiesces first; the endpoint is of no
 // further use afterwards but to be shut down.
 func (e *Endpoint) Quiesce(ctx context.Context) error {
+	e.mu.Lock()
+	e.quiesced = true // no driver starts after this
+	e.mu.Unlock()
 	e.cancel()
 	var err error
 	if werr := waitContext(ctx, e.health.wait); werr != nil {

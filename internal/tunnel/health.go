@@ -164,6 +164,13 @@ func (s *healthScheduler) schedule(c *epCluster, at time.Time) {
 
 // done queues the cluster again after a check, at next or at an earlier re-run request.
 func (s *healthScheduler) done(c *epCluster, next time.Time) {
+	if s.e.cluster(c.name) != c {
+		// Deleted while its check ran: not queued again.
+		s.mu.Lock()
+		c.running = false
+		s.mu.Unlock()
+		return
+	}
 	s.mu.Lock()
 	c.running = false
 	if !c.rerunAt.IsZero() && c.rerunAt.Before(next) {

@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -32,8 +31,7 @@ type clusterInformers struct {
 	done                        chan struct{}
 }
 
-func newClusterInformers(cfg *rest.Config, cs kubernetes.Interface) (*clusterInformers, error) {
-	_ = cfg // the clientset carries the configuration; kept for a future dynamic informer
+func newClusterInformers(cs kubernetes.Interface) *clusterInformers {
 	// No resync: Rancher's controllers resync from their own queues, not the caches.
 	const resync time.Duration = 0
 	inf := &clusterInformers{
@@ -58,7 +56,7 @@ func newClusterInformers(cfg *rest.Config, cs kubernetes.Interface) (*clusterInf
 	inf.impersonation.Core().V1().Secrets().Informer()
 	inf.impersonation.Core().V1().ServiceAccounts().Informer()
 	inf.stvSecrets = inf.stv.Core().V1().Secrets().Informer()
-	return inf, nil
+	return inf
 }
 
 func (inf *clusterInformers) start(ctx context.Context) {
