@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/sirupsen/logrus"
@@ -78,17 +79,19 @@ func Clean(ctx context.Context, cfg CleanConfig) (*CleanResult, error) {
 		return nil, fmt.Errorf("rancher at %s: %w", t.url, err)
 	}
 	recorded := map[string]string{} // id → name, of this Rancher's records
+	provOf := map[string]string{}   // id → provisioning cluster, as recorded
 	for _, name := range store.names() {
 		r, _ := store.get(name)
 		if t.matches(r) {
 			recorded[r.ClusterID] = name
+			provOf[r.ClusterID] = r.Provisioning
 		} else {
 			res.Elsewhere[where(r)]++
 		}
 	}
-	var victims []rancher.Cluster
+	var victims []victim
 	inRancher := map[string]bool{}
-	for _, c := range all {
+	for i, c := range all {
 		inRancher[c.ID] = true
 		_, ours := recorded[c.ID]
 		switch {
@@ -97,9 +100,19 @@ func Clean(ctx context.Context, cfg CleanConfig) (*CleanResult, error) {
 				res.Kept = append(res.Kept, fmt.Sprintf("%s (%s)", c.Name, c.ID))
 			}
 		case ours || c.Labels[rancher.LabelRun] == res.RunID:
-			victims = append(victims, c)
+			v := victim{name: c.Name, id: c.ID, provisioning: provOf[c.ID]}
+			if v.provisioning == "" {
+				v.provisioning = provisioningKey(&all[i])
+			}
+			victims = append(victims, v)
 		}
 	}
+	orphans, err := provisioningOrphans(ctx, t.client, res.RunID, inRancher)
+	if err != nil {
+		// Only clusters whose management cluster never came are missed: say so, go on.
+		log.WithError(err).Warn("could not list the run's provisioning clusters; those without a management cluster are left")
+	}
+	victims = append(victims, orphans...)
 	for id, name := range recorded {
 		if !inRancher[id] {
 			res.Forgotten = append(res.Forgotten, fmt.Sprintf("%s (%s)", name, id))
@@ -108,19 +121,19 @@ func Clean(ctx context.Context, cfg CleanConfig) (*CleanResult, error) {
 			}
 		}
 	}
-	sort.Slice(victims, func(i, j int) bool { return victims[i].Name < victims[j].Name })
+	sort.Slice(victims, func(i, j int) bool { return victims[i].name < victims[j].name })
 	if cfg.DryRun {
-		for _, c := range victims {
-			res.Deleted = append(res.Deleted, fmt.Sprintf("%s (%s)", c.Name, c.ID))
+		for _, v := range victims {
+			res.Deleted = append(res.Deleted, v.String())
 		}
 		return res, nil
 	}
-	err = deleteClusters(ctx, cfg, t.client, victims, func(c rancher.Cluster) {
-		name := recorded[c.ID]
+	err = deleteClusters(ctx, cfg, t.client, victims, func(v victim) {
+		name := recorded[v.id]
 		if name == "" {
-			name = c.Name
+			name = v.name
 		}
-		if r, ok := store.get(name); ok && r.ClusterID == c.ID {
+		if r, ok := store.get(name); ok && r.ClusterID == v.id {
 			store.remove(name)
 		}
 	}, res)
@@ -130,7 +143,7 @@ func Clean(ctx context.Context, cfg CleanConfig) (*CleanResult, error) {
 }
 
 // deleteClusters deletes victims, paced, calling done for each one deleted (or gone).
-func deleteClusters(ctx context.Context, cfg CleanConfig, c *rancher.Client, victims []rancher.Cluster, done func(rancher.Cluster), res *CleanResult) error {
+func deleteClusters(ctx context.Context, cfg CleanConfig, c *rancher.Client, victims []victim, done func(victim), res *CleanResult) error {
 	conc := cfg.Concurrency
 	if conc <= 0 {
 		conc = 4
@@ -162,15 +175,19 @@ func deleteClusters(ctx context.Context, cfg CleanConfig, c *rancher.Client, vic
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			err := c.DeleteCluster(ctx, v.ID)
+			err := v.delete(ctx, c)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", v.Name, err))
+				errs = append(errs, fmt.Errorf("%s: %w", v.name, err))
 				return
 			}
-			cfg.Log.WithField("cluster", v.Name).WithField("id", v.ID).Info("deleted from Rancher")
-			res.Deleted = append(res.Deleted, fmt.Sprintf("%s (%s)", v.Name, v.ID))
+			l := cfg.Log.WithField("cluster", v.name).WithField("id", v.id)
+			if v.provisioning != "" {
+				l = l.WithField("provisioning", v.provisioning)
+			}
+			l.Info("deleted from Rancher")
+			res.Deleted = append(res.Deleted, v.String())
 			done(v)
 		}()
 	}
@@ -187,4 +204,48 @@ func where(r ClusterRecord) string {
 		return "the embedded endpoint"
 	}
 	return r.RancherURL
+}
+
+// victim is a cluster clean deletes, and how: a cluster created through the v1 route goes
+// with its provisioning cluster, which owns the management cluster (deleting only the
+// latter would leave the owner to make it again).
+type victim struct {
+	name string // display name
+	id   string // management cluster id; "" for a provisioning cluster that never got one
+	// provisioning is "<namespace>/<name>" of the owning provisioning cluster, "" for v3.
+	provisioning string
+}
+
+func (v victim) String() string {
+	if v.id == "" {
+		return fmt.Sprintf("%s (%s)", v.name, v.provisioning)
+	}
+	return fmt.Sprintf("%s (%s)", v.name, v.id)
+}
+
+func (v victim) delete(ctx context.Context, c *rancher.Client) error {
+	if ns, name, ok := strings.Cut(v.provisioning, "/"); ok {
+		return c.DeleteProvisioningCluster(ctx, ns, name)
+	}
+	return c.DeleteCluster(ctx, v.id)
+}
+
+// provisioningOrphans are the run's provisioning clusters (v1 route) whose management
+// cluster Rancher does not list: a run stopped between the create and status.clusterName,
+// so neither state.json nor the management clusters know them.
+func provisioningOrphans(ctx context.Context, c *rancher.Client, run string, inRancher map[string]bool) ([]victim, error) {
+	all, err := c.ListProvisioningClusters(ctx, "", rancher.LabelRun+"="+run)
+	if err != nil {
+		return nil, err
+	}
+	var out []victim
+	for _, p := range all {
+		if !rancher.OwnedBy(p.Metadata.Labels, run) || !p.Metadata.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if id := p.Status.ClusterName; id == "" || !inRancher[id] {
+			out = append(out, victim{name: p.Metadata.Name, provisioning: p.Metadata.Namespace + "/" + p.Metadata.Name})
+		}
+	}
+	return out, nil
 }

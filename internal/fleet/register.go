@@ -151,6 +151,7 @@ func (f *Fleet) register(ctx context.Context, m *member, idx clusterIndex) error
 			}
 		}
 		r.RancherURL, r.Embedded, r.ClusterID = f.target.url, f.target.embedded, cl.ID
+		r.Provisioning = provisioningKey(cl)
 		r.Address, r.ServiceAccountToken = m.cluster.Address(), m.saToken
 		if token == "" {
 			r.Token = ""
@@ -184,8 +185,9 @@ func (f *Fleet) create(ctx context.Context, name string) (*rancher.Cluster, stri
 	if err != nil {
 		return nil, "", err
 	}
+	api := f.tunnelCfg.API
 	cl, err := f.target.client.CreateCluster(ctx, rancher.ClusterSpec{
-		Name: name, Labels: labels, Description: "simulated by scale-cluster-agent",
+		Name: name, Labels: labels, Description: "simulated by scale-cluster-agent", API: api,
 	})
 	if err == nil {
 		return cl, "created", nil
@@ -193,9 +195,41 @@ func (f *Fleet) create(ctx context.Context, name string) (*rancher.Cluster, stri
 	if !rancher.IsNotUnique(err) {
 		return nil, "", err
 	}
+	if api == rancher.APIv1 {
+		// The provisioning cluster exists: its management cluster may not yet, so the
+		// lookup by display name below could miss it.
+		if found, perr := f.adoptProvisioning(ctx, name); perr == nil {
+			return found, "adopted", nil
+		}
+	}
 	found, ferr := f.target.client.FindClusterByName(ctx, name)
 	if ferr != nil {
 		return nil, "", fmt.Errorf("%w; and then: %w", err, ferr)
 	}
 	return found, "adopted", nil
+}
+
+// adoptProvisioning returns the management cluster of the provisioning cluster of that
+// name in fleet-default, waiting for Rancher to make it.
+func (f *Fleet) adoptProvisioning(ctx context.Context, name string) (*rancher.Cluster, error) {
+	c := f.target.client
+	if _, err := c.GetProvisioningCluster(ctx, rancher.DefaultNamespace, name); err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, tokenWaitTimeout)
+	defer cancel()
+	id, err := c.WaitForManagementCluster(wctx, rancher.DefaultNamespace, name, rancher.WaitOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("adopt provisioning cluster %s/%s: %w", rancher.DefaultNamespace, name, err)
+	}
+	return c.GetCluster(ctx, id)
+}
+
+// provisioningKey is "<namespace>/<name>" of the provisioning cluster owning cl (a cluster
+// created through the v1 route), "" otherwise.
+func provisioningKey(cl *rancher.Cluster) string {
+	if ns, name, ok := rancher.ProvisioningOwner(cl); ok {
+		return ns + "/" + name
+	}
+	return ""
 }

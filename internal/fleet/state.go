@@ -47,8 +47,13 @@ type ClusterRecord struct {
 	// Embedded marks a registration with a run's embedded endpoint; the next run's embedded
 	// endpoint takes it back (RestoreCluster), whatever its URL.
 	Embedded bool `json:"embedded,omitempty"`
-	// ClusterID is Rancher's id of the management cluster (c-xxxxx).
+	// ClusterID is Rancher's id of the management cluster (c-xxxxx, or c-m-xxxxxxxx when
+	// created through the v1 route).
 	ClusterID string `json:"clusterID"`
+	// Provisioning is "<namespace>/<name>" of the provisioning cluster that owns the
+	// management cluster, for a cluster created through the v1 route: clean deletes that,
+	// which takes the management cluster with it. Empty for the v3 route.
+	Provisioning string `json:"provisioning,omitempty"`
 	// Token is the registration token the agent presents; re-read when Rancher refuses it.
 	Token string `json:"token,omitempty"`
 	// Origin is "created" (by a run of this state directory) or "adopted" (found in Rancher

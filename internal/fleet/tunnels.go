@@ -23,6 +23,11 @@ import (
 type TunnelConfig struct {
 	// Rancher is the Rancher to register with; nil means the embedded endpoint.
 	Rancher *RancherConfig
+	// API is the route through which new clusters are created: rancher.APIv3 (the default,
+	// POST /v3/clusters) or rancher.APIv1 (POST /v1/provisioning.cattle.io.clusters in
+	// namespace fleet-default, as Rancher's UI does). Either way the clusters are then
+	// followed through their management cluster.
+	API rancher.API
 	// RegisterRate paces the registrations (clusters per second); <= 0 means no pacing.
 	RegisterRate float64
 	// RegisterConcurrency bounds the registrations in flight (create, then wait for the
@@ -174,7 +179,8 @@ func (f *Fleet) restoreEmbedded() {
 			continue
 		}
 		labels, _ := rancher.OwnerLabels(f.state.runID())
-		if err := f.Endpoint.RestoreCluster(tunnel.APICluster{ID: r.ClusterID, Name: m.name(), Token: r.Token, Labels: labels}); err != nil {
+		ns, _, _ := strings.Cut(r.Provisioning, "/")
+		if err := f.Endpoint.RestoreCluster(tunnel.APICluster{ID: r.ClusterID, Name: m.name(), Token: r.Token, Labels: labels, Namespace: ns}); err != nil {
 			m.log.WithError(err).Warn("could not restore the cluster in the embedded endpoint; it will be created again")
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 const provisioningPath = "/v1/provisioning.cattle.io.clusters"
@@ -125,4 +126,36 @@ func (c *Client) DeleteProvisioningCluster(ctx context.Context, namespace, name 
 		return fmt.Errorf("delete provisioning cluster %s/%s: %w", namespace, name, err)
 	}
 	return nil
+}
+
+// Annotations with which Rancher marks the management cluster it made for a provisioning
+// cluster (wrangler's apply records the owner of what it creates).
+const (
+	annotationOwnerGVK       = "objectset.rio.cattle.io/owner-gvk"
+	annotationOwnerName      = "objectset.rio.cattle.io/owner-name"
+	annotationOwnerNamespace = "objectset.rio.cattle.io/owner-namespace"
+	provisioningClusterGVK   = "provisioning.cattle.io/v1, Kind=Cluster"
+)
+
+// ProvisioningOwner returns the provisioning cluster that owns a management cluster, i.e.
+// one created through APIv1, which must be deleted with DeleteProvisioningCluster. ok is
+// false for a cluster created through APIv3 (its provisioning cluster, if any, is owned by
+// it, not the other way round).
+func ProvisioningOwner(c *Cluster) (namespace, name string, ok bool) {
+	if c == nil || c.Annotations[annotationOwnerGVK] != provisioningClusterGVK {
+		return "", "", false
+	}
+	namespace, name = c.Annotations[annotationOwnerNamespace], c.Annotations[annotationOwnerName]
+	return namespace, name, namespace != "" && name != ""
+}
+
+// ParseAPI reads an API name as a flag gives it: "v3" (or "") or "v1".
+func ParseAPI(s string) (API, error) {
+	switch API(strings.ToLower(strings.TrimSpace(s))) {
+	case "", APIv3:
+		return APIv3, nil
+	case APIv1:
+		return APIv1, nil
+	}
+	return "", fmt.Errorf("unknown Rancher API %q: want %q (POST /v3/clusters) or %q (POST %s)", s, APIv3, APIv1, provisioningPath)
 }

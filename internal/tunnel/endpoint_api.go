@@ -29,6 +29,9 @@ import (
 //	GET            /v3/clusterregistrationtokens/<clusterId>:<name>
 //	POST           /v3-public/localProviders/local?action=login
 //	POST           /v3/tokens?action=logout
+//	GET            /v3/import/<token>_<clusterId>.yaml   (no token needed; endpoint_import.go)
+//
+// and the v1 provisioning routes of endpoint_api_v1.go.
 //
 // Every /v3 call needs a bearer token: the admin API token generated at start (AdminToken),
 // or one a login returned. Clusters are keyed by their display name in the endpoint (tunnel
@@ -66,6 +69,7 @@ type rancherAPI struct {
 	logins map[string]time.Time   // login token → expiry
 	byID   map[string]*apiCluster // by Rancher id
 	byName map[string]*apiCluster // by lower-case display name: names are unique case-insensitively
+	prov   provisioningClusters   // of the v1 route (endpoint_api_v1.go)
 }
 
 // apiCluster is a management cluster the API created.
@@ -75,6 +79,7 @@ type apiCluster struct {
 	uid                   string
 	created               time.Time
 	tokens                []*apiToken
+	importedConfig        bool // spec.importedConfig: made for a provisioning cluster (v1 route)
 }
 
 // apiToken is a cluster registration token.
@@ -161,6 +166,9 @@ type APICluster struct {
 	// Token is the default-token's secret: the agent's registration token.
 	Token  string
 	Labels map[string]string
+	// Namespace is the provisioning cluster's (named Name) when the cluster was created
+	// through the v1 route; "" for v3.
+	Namespace string
 }
 
 // RestoreCluster makes the API know a cluster with its id and token again, as a Rancher
@@ -188,6 +196,9 @@ func (e *Endpoint) RestoreCluster(c APICluster) error {
 	cl := &apiCluster{id: c.ID, name: c.Name, labels: c.Labels, uid: uuid.NewString(), created: now}
 	cl.tokens = []*apiToken{{name: rancher.DefaultTokenName, value: c.Token, uid: uuid.NewString(), created: now, filledAt: now, rotated: now}}
 	a.byID[c.ID], a.byName[strings.ToLower(c.Name)] = cl, cl
+	if c.Namespace != "" {
+		a.restoreProvisioningLocked(cl, c.Namespace)
+	}
 	a.mu.Unlock()
 	if got := e.RegisterWithToken(c.Name, c.Token); got != c.Token {
 		e.addToken(c.Name, c.Token)
@@ -202,7 +213,7 @@ func (e *Endpoint) APIClusters() []APICluster {
 	defer a.mu.Unlock()
 	out := make([]APICluster, 0, len(a.byID))
 	for _, c := range a.byID {
-		out = append(out, APICluster{ID: c.id, Name: c.name, Token: c.defaultToken().value, Labels: c.labels})
+		out = append(out, APICluster{ID: c.id, Name: c.name, Token: c.defaultToken().value, Labels: c.labels, Namespace: a.provisioningNamespaceLocked(c.id)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
@@ -336,6 +347,8 @@ func (e *Endpoint) serveRancherAPI(mux *http.ServeMux) {
 	mux.HandleFunc("/v3/clusterRegistrationTokens/{id}", e.authenticated(e.serveToken)) // as the links spell it
 	mux.HandleFunc("/v3/tokens", e.authenticated(e.serveLogout))
 	mux.HandleFunc("/v3-public/localProviders/local", e.serveLogin)
+	mux.HandleFunc("/v3/import/{file}", e.serveImportManifest) // unauthenticated, like Rancher's
+	e.serveRancherAPIv1(mux)
 	go e.runRotation()
 }
 
@@ -867,6 +880,9 @@ func (e *Endpoint) v3ClusterJSON(base string, c *apiCluster, removed time.Time, 
 		},
 		"linuxWorkerCount": 0, "nodeVersion": 0, "readyReconciling": false,
 		"uuid": c.uid, "windowsPreferedCluster": false, "windowsWorkerCount": 0,
+	}
+	if c.importedConfig {
+		out["importedConfig"] = map[string]any{"type": "importedConfig"}
 	}
 	if justCreated {
 		out["state"], out["transitioning"], out["transitioningMessage"], out["nodeCount"] = "active", "no", "", 0

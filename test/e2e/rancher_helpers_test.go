@@ -154,6 +154,29 @@ func (e *rancherEndpoint) clusters(t *testing.T) map[string]map[string]any {
 	return out
 }
 
+// provisioningClusters lists the endpoint's provisioning clusters (the v1 route) through its
+// API, by "<namespace>/<name>".
+func (e *rancherEndpoint) provisioningClusters(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.url+"/v1/provisioning.cattle.io.clusters", nil)
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var col struct{ Data []map[string]any }
+	if err := json.NewDecoder(resp.Body).Decode(&col); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]any{}
+	for _, d := range col.Data {
+		out[d["id"].(string)] = d
+	}
+	return out
+}
+
 // fastRunArgs make a run register, connect and follow quickly.
 func fastRunArgs(stateDir string, clusters int) []string {
 	return []string{"run", "--state-dir", stateDir, "--clusters", fmt.Sprint(clusters), "--status-addr", "127.0.0.1:0",

@@ -34,7 +34,10 @@ func newCleanCommand(log *logrus.Logger) *cobra.Command {
 ` + rancher.LabelManagedBy + `=` + rancher.ManagedBy + ` and either this state directory's
 run label (` + rancher.LabelRun + `=<run id in state.json>) or an id that state.json
 records. A cluster without the managed-by label is never deleted, even if state.json
-names it.
+names it. A cluster that 'run --rancher-api v1' created is deleted through its
+provisioning cluster (DELETE /v1/provisioning.cattle.io.clusters/<namespace>/<name>),
+which owns the management cluster and takes it along; the run's labelled provisioning
+clusters that never got a management cluster are deleted too.
 
 Deletions are paced by --delete-rate and --delete-concurrency. clean is idempotent: each
 deleted cluster leaves state.json, a cluster already gone counts as done, and a second

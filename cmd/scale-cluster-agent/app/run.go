@@ -21,6 +21,7 @@ import (
 	"github.com/rancher/scale-cluster-agent/internal/fixtures"
 	"github.com/rancher/scale-cluster-agent/internal/fleet"
 	"github.com/rancher/scale-cluster-agent/internal/mockapi"
+	"github.com/rancher/scale-cluster-agent/internal/rancher"
 	"github.com/rancher/scale-cluster-agent/internal/report"
 	"github.com/rancher/scale-cluster-agent/internal/status"
 	"github.com/rancher/scale-cluster-agent/internal/tunnel"
@@ -44,6 +45,7 @@ type runFlags struct {
 	endpoint          driverFlags
 
 	rancher             rancherFlags
+	rancherAPI          string
 	registerRate        float64
 	registerConcurrency int
 	followInterval      time.Duration
@@ -65,7 +67,10 @@ valid across restarts with the same state directory.
 
 Registration goes through Rancher's API: POST /v3/clusters (with the labels
 app.kubernetes.io/managed-by=scale-cluster-agent and scale-cluster-agent/run=<run id>),
-then the cluster's registration token, paced by --register-rate and
+or with --rancher-api v1 the route Rancher's UI uses, POST
+/v1/provisioning.cattle.io.clusters in fleet-default (the cluster names must then be DNS
+labels) and a wait for the management cluster Rancher makes for it (c-m-xxxxxxxx); then
+the cluster's registration token, paced by --register-rate and
 --register-concurrency. Each cluster's agent starts as soon as its token exists, and
 Rancher's view of every cluster (state, conditions, transitioning message) is read back
 with one GET /v3/clusters?limit=-1 every --follow-interval until it is active.
@@ -119,6 +124,7 @@ p99 and max, and the reconnects and failures (JSON with --report).`,
 	f.endpoint.addFlags(fl)
 	fl.BoolVar(&f.perClusterMetrics, "per-cluster-metrics", false, "also export per-cluster series on /metrics (many series at thousands of clusters)")
 	f.rancher.addFlags(fl)
+	fl.StringVar(&f.rancherAPI, "rancher-api", string(rancher.APIv3), "route creating the clusters: v3 (POST /v3/clusters) or v1 (POST /v1/provisioning.cattle.io.clusters, as Rancher's UI)")
 	fl.Float64Var(&f.registerRate, "register-rate", 10, "clusters registered per second (0: no pacing; unpaced against the embedded endpoint unless set)")
 	fl.IntVar(&f.registerConcurrency, "register-concurrency", 16, "registrations in flight at once (create, then wait for the token; 64 against the embedded endpoint unless set)")
 	fl.DurationVar(&f.followInterval, "follow-interval", 0, "how often Rancher's view of the clusters is read (default 5s; 1s with the embedded endpoint); six times less often once all are active")
@@ -146,6 +152,10 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 	}
 	if f.noTunnels && rc != nil {
 		return fmt.Errorf("--no-tunnels serves the mock APIs only; it cannot be combined with --rancher-url")
+	}
+	api, err := rancher.ParseAPI(f.rancherAPI)
+	if err != nil {
+		return fmt.Errorf("--rancher-api: %w", err)
 	}
 	if f.registerRate < 0 || f.registerConcurrency < 1 {
 		return fmt.Errorf("--register-rate must be >= 0 and --register-concurrency >= 1")
@@ -192,7 +202,7 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 		b := tunnel.DefaultBackoff
 		b.Min, b.Max = f.backoffMin, f.backoffMax
 		cfg.Tunnels = &fleet.TunnelConfig{
-			Rancher: rc, RegisterRate: registerRate, RegisterConcurrency: registerConcurrency,
+			Rancher: rc, API: api, RegisterRate: registerRate, RegisterConcurrency: registerConcurrency,
 			FollowInterval: f.followInterval,
 			ConnectRate:    f.connectRate, Backoff: b, HealthInterval: f.healthInterval,
 			LegacyHealthCheck: f.legacyHealthCheck, Registerer: reg,
