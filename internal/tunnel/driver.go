@@ -10,8 +10,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 // The Rancher driver: what Rancher v2.15 does to an imported cluster once its agent has
@@ -45,9 +48,10 @@ const (
 
 // clusterDriver is one cluster's Rancher sequence.
 type clusterDriver struct {
-	e  *Endpoint
-	c  *epCluster
-	cs kubernetes.Interface
+	e   *Endpoint
+	c   *epCluster
+	cs  kubernetes.Interface
+	dyn dynamic.Interface
 	// informers are the cluster's user-controller caches.
 	informers *clusterInformers
 
@@ -97,6 +101,20 @@ func (d *clusterDriver) run(ctx context.Context) {
 	d.cs = cs
 	// Last: the keep-alive connections go once the informers have stopped.
 	defer cs.closeIdle()
+	dynCfg := rest.CopyConfig(cfg)
+	dynCfg.Timeout = 0
+	dynHTTP, err := rest.HTTPClientFor(dynCfg)
+	if err != nil {
+		log.WithError(err).Warn("rancher driver: no client")
+		return
+	}
+	defer utilnet.CloseIdleConnectionsFor(dynHTTP.Transport)
+	dyn, err := dynamic.NewForConfigAndClient(dynCfg, dynHTTP)
+	if err != nil {
+		log.WithError(err).Warn("rancher driver: no client")
+		return
+	}
+	d.dyn = dyn
 	if err := d.gate(ctx); err != nil {
 		return
 	}
@@ -160,7 +178,7 @@ func (d *clusterDriver) apiUp(ctx context.Context) error {
 
 // startControllers starts the informers, makes Rancher's writes and waits for the caches.
 func (d *clusterDriver) startControllers(ctx context.Context) error {
-	inf := newClusterInformers(d.cs)
+	inf := newClusterInformers(d.cs, d.dyn)
 	d.informers = inf
 	inf.start(ctx)
 	// The writes race the informers' initial lists, as in Rancher.

@@ -7,6 +7,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -17,7 +20,8 @@ import (
 // client-go ≥ 0.35 reflectors open with a watch-list request (sendInitialEvents) and fall
 // back to LIST only if it errors, which is what the recorded v2.15 traffic shows. Nodes are
 // the nodesyncer's (production Rancher; the recorded run lacked it) and feed clusterdeploy.
-// APIServices are left out: client-go has no typed client for them.
+// APIServices go through a dynamic informer, in JSON: client-go has no typed client for them
+// (Rancher's generated kube-aggregator clients ask for protobuf).
 
 const (
 	stvAggregationSecret = "stv-aggregation"
@@ -25,17 +29,22 @@ const (
 
 type clusterInformers struct {
 	cluster, impersonation, stv informers.SharedInformerFactory
+	dynamic                     dynamicinformer.DynamicSharedInformerFactory
 	nodes                       cache.SharedIndexInformer
 	stvSecrets                  cache.SharedIndexInformer
 	cancel                      context.CancelFunc
 	done                        chan struct{}
 }
 
-func newClusterInformers(cs kubernetes.Interface) *clusterInformers {
+// apiServices is the APIService resource Rancher watches.
+var apiServices = schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}
+
+func newClusterInformers(cs kubernetes.Interface, dyn dynamic.Interface) *clusterInformers {
 	// No resync: Rancher's controllers resync from their own queues, not the caches.
 	const resync time.Duration = 0
 	inf := &clusterInformers{
 		cluster:       informers.NewSharedInformerFactory(cs, resync),
+		dynamic:       dynamicinformer.NewDynamicSharedInformerFactory(dyn, resync),
 		impersonation: informers.NewSharedInformerFactoryWithOptions(cs, resync, informers.WithNamespace(impersonationNamespace)),
 		stv: informers.NewSharedInformerFactoryWithOptions(cs, resync, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 			o.FieldSelector = fields.AndSelectors(
@@ -56,6 +65,7 @@ func newClusterInformers(cs kubernetes.Interface) *clusterInformers {
 	inf.impersonation.Core().V1().Secrets().Informer()
 	inf.impersonation.Core().V1().ServiceAccounts().Informer()
 	inf.stvSecrets = inf.stv.Core().V1().Secrets().Informer()
+	inf.dynamic.ForResource(apiServices).Informer()
 	return inf
 }
 
@@ -65,11 +75,13 @@ func (inf *clusterInformers) start(ctx context.Context) {
 	for _, f := range inf.factories() {
 		f.Start(ctx.Done())
 	}
+	inf.dynamic.Start(ctx.Done())
 	go func() {
 		<-ctx.Done()
 		for _, f := range inf.factories() {
 			f.Shutdown()
 		}
+		inf.dynamic.Shutdown()
 		close(inf.done)
 	}()
 }
@@ -85,6 +97,11 @@ func (inf *clusterInformers) waitForSync(ctx context.Context) bool {
 			if !ok {
 				return false
 			}
+		}
+	}
+	for _, ok := range inf.dynamic.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return false
 		}
 	}
 	return true
