@@ -194,9 +194,9 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 			return err
 		}
 		if rc == nil && driver == tunnel.DriverRancher && f.clusters > largeRancherDriverFleet {
-			entry.WithField("clusters", f.clusters).Warnf("the embedded endpoint runs Rancher's whole sequence on every cluster: "+
-				"about 7 MiB and 0.3 s of CPU per cluster in this process, %d clusters' controllers starting at a time; "+
-				"--endpoint-driver health checks them only", 50)
+			entry.WithField("clusters", f.clusters).Warn("the embedded endpoint runs Rancher's whole sequence on every cluster: " +
+				"about 7 MiB and 0.3 s of CPU per cluster in this process, 50 clusters' controllers starting at a time as in Rancher; " +
+				"--endpoint-driver health checks them only")
 		}
 		tunnel.QuietRemotedialerLogs()
 		b := tunnel.DefaultBackoff
