@@ -76,7 +76,11 @@ Rancher's view of every cluster (state, conditions, transitioning message) is re
 with one GET /v3/clusters?limit=-1 every --follow-interval until it is active.
 
 Without --rancher-url the clusters register with an embedded Rancher-compatible endpoint
-in this process, through the same calls. With --rancher-url they register with that
+in this process, through the same calls. It then does to each connected cluster what
+Rancher v2.15 does (--endpoint-driver rancher): informers with watch-list, RBAC and
+impersonation writes, provider detection, kubectl apply of the import manifest (--kubectl),
+health checks every --health-interval, and derives Rancher's conditions and state from
+them; --endpoint-driver health only checks the clusters, which costs far less at thousands. With --rancher-url they register with that
 Rancher, authenticated by --rancher-token (or RANCHER_TOKEN), or by --rancher-user and
 --rancher-password (or RANCHER_PASSWORD). The token is never logged.
 
@@ -90,7 +94,7 @@ registration token Rancher refuses (rotation) is read again and the tunnels reco
 
 run serves until interrupted (SIGINT, SIGTERM) or until --duration has passed, then
 shuts every cluster down cleanly and prints a report: per milestone (tunnels up,
-Connected, Ready, active) how long the clusters took from registration, as p50, p95,
+Connected, Ready, AgentDeployed, active) how long the clusters took from registration, as p50, p95,
 p99 and max, and the reconnects and failures (JSON with --report).`,
 		Example: `  # two clusters from the embedded fixture, registered with the embedded endpoint
   scale-cluster-agent run
