@@ -12,8 +12,9 @@
 // captured from the mock.
 //
 // Tunnels (tunnels.go): how long -clusters clusters take to connect to the embedded endpoint,
-// what a connected idle cluster costs with both tunnels, and a GET through a cluster's main
-// tunnel against the same GET made directly.
+// what a connected idle cluster costs with both tunnels (with the endpoint in the binary's
+// process, and in a process of its own as a real Rancher would be), and a GET through a
+// cluster's main tunnel against the same GET made directly.
 //
 //	go run ./test/bench -binary bin/scale-cluster-agent [-clusters 1000] [-duration 3s] [-json out.json]
 package main

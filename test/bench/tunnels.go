@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,6 +36,11 @@ import (
 //     per-cluster RSS includes the agent, the endpoint's side of both sessions and its health
 //     checks, since they all live in the one process. Baseline: the --no-tunnels footprint
 //     runs. Goroutines and heap come from a child running fleet.Start with Tunnels.
+//   - Agent alone: the same with the endpoint in a process of its own ('endpoint
+//     --endpoint-driver health') and the binary registering with it through --rancher-url, as
+//     against a real Rancher: the run process's RSS is what a scale-tester's machine carries,
+//     without Rancher's side of the tunnels; the endpoint's RSS is sampled alongside.
+//     Baseline: the --no-tunnels footprint runs, as above.
 //   - Latency: one GET to a cluster through its main tunnel, as Rancher reaches a cluster,
 //     against the same GET made directly to the cluster's listener, in this process.
 
@@ -104,6 +110,10 @@ type tunnelRun struct {
 	Goroutines int `json:"goroutines"`
 	// After is /status's summary at the end of the window: every cluster should still be up.
 	After status.Summary `json:"summary_after_window"`
+	// Endpoint RSS samples, taken with the binary's, when the endpoint runs in a process of
+	// its own.
+	EndpointRSSSamplesKiB []float64 `json:"endpoint_rss_samples_kib,omitempty"`
+	EndpointRSSMeanKiB    float64   `json:"endpoint_rss_mean_kib,omitempty"`
 }
 
 // latencyStats are the latencies of one side of the latency comparison.
@@ -130,8 +140,11 @@ type tunnelLatency struct {
 
 // tunnelFigures are the raw measurements of the tunnel sections.
 type tunnelFigures struct {
-	Binary1 *tunnelRun     `json:"binary_1,omitempty"`
-	BinaryN *tunnelRun     `json:"binary_n,omitempty"`
+	Binary1 *tunnelRun `json:"binary_1,omitempty"`
+	BinaryN *tunnelRun `json:"binary_n,omitempty"`
+	// Agent1 and AgentN are the binary registering with the endpoint in its own process.
+	Agent1  *tunnelRun     `json:"agent_1,omitempty"`
+	AgentN  *tunnelRun     `json:"agent_n,omitempty"`
 	Child1  *procStats     `json:"child_1,omitempty"`
 	ChildN  *procStats     `json:"child_n,omitempty"`
 	Latency *tunnelLatency `json:"latency,omitempty"`
@@ -157,12 +170,18 @@ func tunnels(ctx context.Context, o options, rep *report) {
 	}
 	if o.binary != "" {
 		for _, c := range []struct {
-			n   int
-			out **tunnelRun
-		}{{1, &raw.Binary1}, {n, &raw.BinaryN}} {
-			progress(fmt.Sprintf("tunnels: binary, %d cluster(s) connecting, then idle", c.n))
-			r, err := binaryTunnelRun(ctx, o.binary, c.n, o.settle)
-			if ok(fmt.Sprintf("binary with %d cluster(s)", c.n), err) {
+			n        int
+			separate bool
+			what     string
+			out      **tunnelRun
+		}{
+			{1, false, "binary", &raw.Binary1}, {n, false, "binary", &raw.BinaryN},
+			{1, true, "binary against the endpoint in its own process", &raw.Agent1},
+			{n, true, "binary against the endpoint in its own process", &raw.AgentN},
+		} {
+			progress(fmt.Sprintf("tunnels: %s, %d cluster(s) connecting, then idle", c.what, c.n))
+			r, err := binaryTunnelRun(ctx, o.binary, c.n, o.settle, c.separate)
+			if ok(fmt.Sprintf("%s with %d cluster(s)", c.what, c.n), err) {
 				*c.out = &r
 			}
 		}
@@ -201,6 +220,7 @@ func tunnelFiguresOf(t *tunnelFigures, raw *rawFigures, o options) ([]figure, []
 	sections := []section{
 		{"tunnel-connect", fmt.Sprintf("Connecting %d clusters to the embedded endpoint, two tunnels each: the binary with --connect-rate 0, /status polled every %s until all were ready, times from its per-cluster connectedSince (later tunnel) and readySince; baseline: the same binary with --no-tunnels, exec -> Serving (median of the footprint runs above)", n, statusPoll)},
 		{"tunnel-footprint", fmt.Sprintf("Footprint with both tunnels of every cluster connected (agent, mock API and endpoint side in one process), 1 vs %d clusters, touched once, RSS sampled every %s for %s (one health interval) from %s after all connected, one run each; baseline: the same without tunnels (the binary's --no-tunnels runs and the fleet child above)", n, rssStep, rssWindow, o.settle)},
+		{"tunnel-agent", fmt.Sprintf("Footprint of the agent process alone, as against a real Rancher: 'endpoint --endpoint-driver health' in its own process, the binary registering with it (--rancher-url, --register-rate 0, --connect-rate 0), 1 vs %d clusters, touched once, both processes' RSS sampled every %s for %s from %s after all connected, one run each; baseline: the --no-tunnels footprint, as above", n, rssStep, rssWindow, o.settle)},
 		{"tunnel-latency", fmt.Sprintf("Sequential GET /api/v1/namespaces/default (JSON) to one of %d clusters with tunnels in this process, net/http with the cluster's CA and admin token, HTTP/1.1, alternating rounds (ABBA); value: through the cluster's main tunnel (Endpoint.Dialer to the cluster's address, as Rancher); baseline: the same GET directly to the cluster's listener", o.latencyClusters)},
 	}
 
@@ -239,6 +259,8 @@ func tunnelFiguresOf(t *tunnelFigures, raw *rawFigures, o options) ([]figure, []
 			Name: "RSS per connected idle cluster with both tunnels, mock API included", Value: rss, Limit: tunnelBudgetKiB, Unit: "KiB", Pass: rss <= tunnelBudgetKiB,
 		})
 	}
+	agentFigs, agentVerdicts := agentAloneFigures(t, raw, n)
+	figs, verdicts = append(figs, agentFigs...), append(verdicts, agentVerdicts...)
 	if c1, cn := t.Child1, t.ChildN; c1 != nil && cn != nil {
 		f1, fn := raw.Fleet1, raw.FleetN // the fleet child without tunnels
 		base := func(f func(*heapStats) float64) float64 {
@@ -279,10 +301,51 @@ func tunnelFiguresOf(t *tunnelFigures, raw *rawFigures, o options) ([]figure, []
 	return figs, verdicts, sections
 }
 
-// binaryTunnelRun runs the binary with n clusters connecting to its embedded endpoint without
-// pacing, times how long they take to be connected and ready, touches every cluster once, and
-// samples the RSS over rssWindow once settle has passed since every cluster was connected.
-func binaryTunnelRun(ctx context.Context, binary string, n int, settle time.Duration) (tunnelRun, error) {
+// agentAloneFigures are the figures of the binary registering with the endpoint in its own
+// process, against the --no-tunnels footprint runs.
+func agentAloneFigures(t *tunnelFigures, raw *rawFigures, n int) ([]figure, []verdict) {
+	a1, an := t.Agent1, t.AgentN
+	plain1, plainN := raw.Binary1, raw.BinaryN
+	if a1 == nil || an == nil || plain1 == nil || plainN == nil {
+		return nil, nil
+	}
+	perN := func(one, many float64) float64 { return (many - one) / float64(n-1) }
+	plain := perN(plain1.RSSKiB, plainN.RSSKiB)
+	rss := perN(a1.RSSMeanKiB, an.RSSMeanKiB)
+	endpoint := perN(a1.EndpointRSSMeanKiB, an.EndpointRSSMeanKiB)
+	figs := []figure{
+		newFigure("tunnel-agent", "RSS per connected idle cluster, run process, window mean, (RSS(N)-RSS(1))/(N-1)", "KiB", rss, plain),
+		newFigure("tunnel-agent", "  lowest sample, (min(N)-min(1))/(N-1)", "KiB", perN(a1.RSSMinKiB, an.RSSMinKiB), plain),
+		newFigure("tunnel-agent", "  highest sample, (max(N)-max(1))/(N-1)", "KiB", perN(a1.RSSMaxKiB, an.RSSMaxKiB), plain),
+		newFigure("tunnel-agent", fmt.Sprintf("run process RSS / %d, window mean", n), "KiB", an.RSSMeanKiB/float64(n), plainN.RSSKiB/float64(n)),
+	}
+	// The goroutines' baseline is the fleet child's without tunnels, as for the binary above.
+	if f1, fn := raw.Fleet1, raw.FleetN; f1 != nil && fn != nil && a1.Goroutines > 0 && an.Goroutines > 0 {
+		figs = append(figs, newFigure("tunnel-agent", "goroutines per connected cluster, run process (go_goroutines)", "",
+			perN(float64(a1.Goroutines), float64(an.Goroutines)), perN(float64(f1.Heap.Goroutines), float64(fn.Heap.Goroutines))))
+	}
+	figs = append(figs,
+		newFigure("tunnel-agent", "RSS per connected idle cluster, endpoint process, window mean", "KiB", endpoint, plain),
+		// Against the one-process figure: what splitting the processes saves or costs.
+		newFigure("tunnel-agent", "  both processes together, window mean - --no-tunnels", "KiB", rss+endpoint-plain, 0),
+	)
+	// The figures stand only if the fleet stayed up through the window, as checked above for
+	// the endpoint in the binary's process.
+	down := an.After.Total - an.After.Connected - an.After.Ready - an.After.Active
+	verdicts := []verdict{
+		{Name: fmt.Sprintf("tunnel reconnects while %d connected to the endpoint in its own process", n), Value: float64(an.Reconnects), Pass: an.Reconnects == 0},
+		{Name: fmt.Sprintf("clusters of %d no longer connected to the endpoint in its own process at the end of the idle window", n), Value: float64(down), Pass: down == 0},
+		{Name: "RSS per connected idle cluster, run process alone (endpoint in its own process), mock API included", Value: rss, Limit: tunnelBudgetKiB, Unit: "KiB", Pass: rss <= tunnelBudgetKiB},
+	}
+	return figs, verdicts
+}
+
+// binaryTunnelRun runs the binary with n clusters connecting without pacing, times how long
+// they take to be connected and ready, touches every cluster once, and samples the RSS over
+// rssWindow once settle has passed since every cluster was connected. The clusters register
+// with the binary's embedded endpoint or, with separate, with an endpoint in a process of its
+// own whose RSS is sampled too.
+func binaryTunnelRun(ctx context.Context, binary string, n int, settle time.Duration, separate bool) (tunnelRun, error) {
 	run := tunnelRun{Clusters: n}
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout+settle+rssWindow+time.Minute)
 	defer cancel()
@@ -295,10 +358,21 @@ func binaryTunnelRun(ctx context.Context, binary string, n int, settle time.Dura
 	if err != nil {
 		return run, err
 	}
-	p, err := startProc([]string{binary, "run", "--state-dir", dir, "--clusters", strconv.Itoa(n), "--duration", "10m",
+	argv := []string{binary, "run", "--state-dir", dir, "--clusters", strconv.Itoa(n), "--duration", "10m",
+		"--log-level", "warn", "--status-addr", addr, "--connect-rate", "0"}
+	var ep *separateEndpoint
+	if separate {
+		if ep, err = startEndpoint(ctx, binary, filepath.Join(dir, "endpoint")); err != nil {
+			return run, err
+		}
+		defer ep.p.stop() // after the binary's stop, deferred below: its agents go first
+		argv = append(argv, ep.runArgs()...)
+	} else {
 		// Health checks only: the figures are the tunnels' and the mock's cost, not the cost
 		// of the endpoint doing Rancher's whole sequence (--endpoint-driver rancher).
-		"--log-level", "warn", "--status-addr", addr, "--connect-rate", "0", "--endpoint-driver", "health"})
+		argv = append(argv, "--endpoint-driver", "health")
+	}
+	p, err := startProc(argv)
 	if err != nil {
 		return run, err
 	}
@@ -348,6 +422,12 @@ func binaryTunnelRun(ctx context.Context, binary string, n int, settle time.Dura
 		}
 		run.RSSSamplesKiB = append(run.RSSSamplesKiB, rss)
 		run.Threads = max(run.Threads, threads)
+		if ep != nil {
+			if rss, _, err = readStatus(ep.p.pid()); err != nil {
+				return run, err
+			}
+			run.EndpointRSSSamplesKiB = append(run.EndpointRSSSamplesKiB, rss)
+		}
 		if time.Now().Add(rssStep).After(end) {
 			break
 		}
@@ -356,6 +436,7 @@ func binaryTunnelRun(ctx context.Context, binary string, n int, settle time.Dura
 		}
 	}
 	run.RSSMeanKiB, run.RSSMinKiB, run.RSSMaxKiB = meanMinMax(run.RSSSamplesKiB)
+	run.EndpointRSSMeanKiB, _, _ = meanMinMax(run.EndpointRSSSamplesKiB)
 	if run.Goroutines, err = metricsGoroutines(ctx, client, addr); err != nil {
 		return run, err
 	}
@@ -365,6 +446,46 @@ func binaryTunnelRun(ctx context.Context, binary string, n int, settle time.Dura
 	}
 	run.After = r.Summary
 	return run, nil
+}
+
+// separateEndpoint is 'scale-cluster-agent endpoint' running as a process of its own, with
+// what it printed for run --rancher-url.
+type separateEndpoint struct {
+	p                    *proc
+	url, token, checksum string
+}
+
+// startEndpoint starts the binary's endpoint command on a free loopback port, checking
+// clusters only as the embedded endpoint of the other runs does, and reads its URL, admin
+// token and CA checksum.
+func startEndpoint(ctx context.Context, binary, stateDir string) (*separateEndpoint, error) {
+	p, err := startProc([]string{binary, "endpoint", "--listen", "127.0.0.1:0", "--state-dir", stateDir,
+		"--endpoint-driver", "health", "--log-level", "warn"})
+	if err != nil {
+		return nil, err
+	}
+	ep := &separateEndpoint{p: p}
+	for _, v := range []struct {
+		prefix string
+		out    *string
+	}{{"Rancher-compatible endpoint at ", &ep.url}, {"API token: ", &ep.token}, {"CA checksum: ", &ep.checksum}} {
+		l, err := p.next(ctx, v.prefix)
+		if err != nil {
+			p.stop()
+			return nil, err
+		}
+		*v.out = strings.TrimPrefix(l, v.prefix)
+	}
+	return ep, nil
+}
+
+// runArgs are run's flags to register with the endpoint. Registration is unpaced and
+// unthrottled, as against the embedded endpoint, so that 1,000 clusters connect as quickly
+// as in the other runs; the token is passed on the command line because the endpoint is a
+// throwaway one.
+func (ep *separateEndpoint) runArgs() []string {
+	return []string{"--rancher-url", ep.url, "--rancher-token", ep.token, "--ca-checksum", ep.checksum,
+		"--register-rate", "0", "--register-concurrency", "64", "--rancher-qps", "0"}
 }
 
 // timesFrom sets the times from exec to the first and last cluster connected and the last
