@@ -135,8 +135,11 @@ func cgClient(t *testing.T, cfg *rest.Config) *kubernetes.Clientset {
 	return cs
 }
 
+// cgCtx bounds a test's requests. Generously: a parallel subtest may start long after its
+// parent made the context, once a slot is free behind the other parallel tests (the Rancher
+// runs take a minute on 2 cores).
 func cgCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
