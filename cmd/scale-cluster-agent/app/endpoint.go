@@ -16,16 +16,14 @@ import (
 )
 
 type endpointFlags struct {
-	listen            string
-	stateDir          string
-	duration          time.Duration
-	adminToken        string
-	healthInterval    time.Duration
-	legacyHealthCheck bool
-	tokenDelay        time.Duration
-	tokenTTL          time.Duration
-	tokenGrace        time.Duration
-	driver            driverFlags
+	listen     string
+	stateDir   string
+	duration   time.Duration
+	adminToken string
+	tokenDelay time.Duration
+	tokenTTL   time.Duration
+	tokenGrace time.Duration
+	driver     driverFlags
 }
 
 func newEndpointCommand(log *logrus.Logger) *cobra.Command {
@@ -64,8 +62,6 @@ holding it are refused at once.`,
 	fl.StringVar(&f.stateDir, "state-dir", ".scale-cluster-agent-endpoint", "directory for the endpoint's CA and serving certificate")
 	fl.DurationVar(&f.duration, "duration", 0, "stop after this long (default: run until interrupted)")
 	fl.StringVar(&f.adminToken, "admin-token", "", "API token to accept as the admin, token-xxxxx:<secret> (default: generated)")
-	fl.DurationVar(&f.healthInterval, "health-interval", 15*time.Second, "how often each connected cluster is checked, as Rancher does")
-	fl.BoolVar(&f.legacyHealthCheck, "legacy-health-check", false, "check GET /api/v1/namespaces/kube-system (Rancher <= 2.13) instead of /readyz")
 	fl.DurationVar(&f.tokenDelay, "token-delay", tunnel.DefaultTokenDelay, "how long a new cluster's registration token reads empty, as Rancher fills it in asynchronously")
 	fl.DurationVar(&f.tokenTTL, "token-ttl", 0, "rotate registration tokens this old (0: never)")
 	fl.DurationVar(&f.tokenGrace, "token-grace", 0, "how long a rotated-out token keeps working")
@@ -104,8 +100,8 @@ func runEndpoint(cmd *cobra.Command, log *logrus.Logger, f *endpointFlags) error
 		return err
 	}
 	ep, err := tunnel.NewEndpoint(tunnel.EndpointOptions{
-		Address: f.listen, Certificate: cert, CACertPEM: auth.CertPEM, HealthInterval: f.healthInterval,
-		ReadyzCheck: !f.legacyHealthCheck, Log: entry.WithField("component", "endpoint"),
+		Address: f.listen, Certificate: cert, CACertPEM: auth.CertPEM, HealthInterval: f.driver.healthInterval,
+		ReadyzCheck: !f.driver.legacyHealthCheck, Log: entry.WithField("component", "endpoint"),
 		Driver: driver, Deployer: deployer,
 	})
 	if err != nil {

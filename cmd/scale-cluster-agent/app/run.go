@@ -39,8 +39,6 @@ type runFlags struct {
 	connectRate       float64
 	backoffMin        time.Duration
 	backoffMax        time.Duration
-	healthInterval    time.Duration
-	legacyHealthCheck bool
 	perClusterMetrics bool
 	endpoint          driverFlags
 
@@ -80,9 +78,11 @@ in this process, through the same calls. It then does to each connected cluster 
 Rancher v2.15 does (--endpoint-driver rancher): informers with watch-list, RBAC and
 impersonation writes, provider detection, kubectl apply of the import manifest (--kubectl),
 health checks every --health-interval, and derives Rancher's conditions and state from
-them; --endpoint-driver health only checks the clusters, which costs far less at thousands. With --rancher-url they register with that
-Rancher, authenticated by --rancher-token (or RANCHER_TOKEN), or by --rancher-user and
---rancher-password (or RANCHER_PASSWORD). The token is never logged.
+them; --endpoint-driver health only checks the clusters, which costs far less at thousands.
+
+With --rancher-url they register with that Rancher, authenticated by --rancher-token (or
+RANCHER_TOKEN), or by --rancher-user and --rancher-password (or RANCHER_PASSWORD). The
+token is never logged.
 
 What was registered (Rancher URL, cluster id, registration token, listen address and
 service-account token per cluster) is kept in <state-dir>/state.json, written
@@ -123,8 +123,6 @@ p99 and max, and the reconnects and failures (JSON with --report).`,
 	fl.Float64Var(&f.connectRate, "connect-rate", 100, "first connects per second across all clusters (0: no pacing)")
 	fl.DurationVar(&f.backoffMin, "backoff-min", tunnel.DefaultBackoff.Min, "first reconnect delay; doubles up to --backoff-max, ±20% jitter")
 	fl.DurationVar(&f.backoffMax, "backoff-max", tunnel.DefaultBackoff.Max, "longest reconnect delay")
-	fl.DurationVar(&f.healthInterval, "health-interval", 15*time.Second, "how often the embedded endpoint checks each cluster, as Rancher does")
-	fl.BoolVar(&f.legacyHealthCheck, "legacy-health-check", false, "check GET /api/v1/namespaces/kube-system (Rancher <= 2.13) instead of /readyz")
 	f.endpoint.addFlags(fl)
 	fl.BoolVar(&f.perClusterMetrics, "per-cluster-metrics", false, "also export per-cluster series on /metrics (many series at thousands of clusters)")
 	f.rancher.addFlags(fl)
@@ -208,8 +206,8 @@ func run(cmd *cobra.Command, log *logrus.Logger, f *runFlags) error {
 		cfg.Tunnels = &fleet.TunnelConfig{
 			Rancher: rc, API: api, RegisterRate: registerRate, RegisterConcurrency: registerConcurrency,
 			FollowInterval: f.followInterval,
-			ConnectRate:    f.connectRate, Backoff: b, HealthInterval: f.healthInterval,
-			LegacyHealthCheck: f.legacyHealthCheck, Registerer: reg,
+			ConnectRate:    f.connectRate, Backoff: b, HealthInterval: f.endpoint.healthInterval,
+			LegacyHealthCheck: f.endpoint.legacyHealthCheck, Registerer: reg,
 			EndpointDriver: driver, EndpointDeployer: deployer,
 		}
 	}
