@@ -130,10 +130,10 @@ func (e *rancherEndpoint) rancherArgs() []string {
 	return []string{"--rancher-url", e.url, "--rancher-token", e.token, "--ca-checksum", e.checksum}
 }
 
-// clusters lists the endpoint's clusters through its API (GET /v3/clusters?limit=-1).
-func (e *rancherEndpoint) clusters(t *testing.T) map[string]map[string]any {
+// collection GETs a collection from the endpoint's API as its admin and returns its data.
+func (e *rancherEndpoint) collection(t *testing.T, path string) []map[string]any {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, e.url+"/v3/clusters?limit=-1", nil)
+	req, _ := http.NewRequest(http.MethodGet, e.url+path, nil)
 	req.Header.Set("Authorization", "Bearer "+e.token)
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	resp, err := c.Do(req)
@@ -145,8 +145,14 @@ func (e *rancherEndpoint) clusters(t *testing.T) map[string]map[string]any {
 	if err := json.NewDecoder(resp.Body).Decode(&col); err != nil {
 		t.Fatal(err)
 	}
+	return col.Data
+}
+
+// clusters lists the endpoint's clusters through its API (GET /v3/clusters?limit=-1).
+func (e *rancherEndpoint) clusters(t *testing.T) map[string]map[string]any {
+	t.Helper()
 	out := map[string]map[string]any{}
-	for _, d := range col.Data {
+	for _, d := range e.collection(t, "/v3/clusters?limit=-1") {
 		if d["id"] != "local" {
 			out[d["name"].(string)] = d
 		}
@@ -158,20 +164,8 @@ func (e *rancherEndpoint) clusters(t *testing.T) map[string]map[string]any {
 // API, by "<namespace>/<name>".
 func (e *rancherEndpoint) provisioningClusters(t *testing.T) map[string]map[string]any {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, e.url+"/v1/provisioning.cattle.io.clusters", nil)
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var col struct{ Data []map[string]any }
-	if err := json.NewDecoder(resp.Body).Decode(&col); err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]map[string]any{}
-	for _, d := range col.Data {
+	for _, d := range e.collection(t, "/v1/provisioning.cattle.io.clusters") {
 		out[d["id"].(string)] = d
 	}
 	return out
